@@ -1,0 +1,139 @@
+import type { ConsolaInstance } from "consola";
+import { MAX_DATAGRAM_BYTES } from "../datagram/login-datagram.ts";
+import { createCounters, describeCounters } from "./agent-counters.ts";
+import type { AgentCounters } from "./agent-counters.ts";
+import { openAgentLibc } from "./agent-libc.ts";
+import { BoundedQueue } from "./bounded-queue.ts";
+import { BurstReporter } from "./burst-reporter.ts";
+import { startReceiver } from "./datagram-receiver.ts";
+import { inertText } from "./inert-text.ts";
+import { formatLoginLine } from "./login-line.ts";
+import { judgeDatagram } from "./login-event.ts";
+import type { LoginEvent } from "./login-event.ts";
+import { bindDatagramSocket } from "./socket-binding.ts";
+
+/** How `pika-agent run` is set up. */
+export interface RunOptions {
+  socketPath: string;
+  /** Also write each accepted event as one JSON line on stdout. */
+  isJsonOutput: boolean;
+  /** How many accepted events may wait for the consumer. @default 100 */
+  queueCapacity?: number;
+}
+
+/** How a run ended. */
+export interface RunResult {
+  /** `undefined` after a requested stop; the reason when receiving failed. */
+  failure: string | undefined;
+  counters: AgentCounters;
+}
+
+const DEFAULT_QUEUE_CAPACITY = 100;
+/** How long shutdown may take before the agent gives up waiting, in milliseconds. */
+const STOP_DEADLINE_MS = 900;
+
+/**
+ * Runs the agent until SIGTERM or SIGINT: binds the socket, receives on a worker thread,
+ * judges each datagram, queues accepted events and logs them. On a signal it stops
+ * receiving, drains the queue, removes the socket and resolves.
+ *
+ * @throws {AgentError} When the socket cannot be bound; nothing was started.
+ */
+export async function runAgent(options: RunOptions, logger: ConsolaInstance): Promise<RunResult> {
+  const log = logger.withTag("agent");
+  const counters = createCounters();
+  const libc = openAgentLibc();
+
+  // Bind first: a taken path must stop the start before anything else runs.
+  const socket = bindDatagramSocket(libc, options.socketPath);
+
+  // Accepted events flow through a bounded queue to one consumer.
+  const queue = new BoundedQueue<LoginEvent>(options.queueCapacity ?? DEFAULT_QUEUE_CAPACITY);
+  const consumed = consumeEvents(queue, log, options.isJsonOutput);
+  const trouble = new BurstReporter((kind, detail, suppressed) => {
+    if (suppressed === 0) log.warn(detail);
+    else log.warn(`${suppressed} more datagrams ${kind} in the last burst`);
+  });
+
+  // Judge every datagram as it arrives; each lands in exactly one counter.
+  let failure: string | undefined;
+  const stop = Promise.withResolvers<void>();
+  const receiver = startReceiver(libc, socket.fd, {
+    onDatagram(message) {
+      counters.received += 1;
+      const verdict = judgeDatagram({ ...message, receivedAt: Date.now() }, MAX_DATAGRAM_BYTES);
+      if (verdict.type === "rejected") {
+        counters.rejected[verdict.reason] = (counters.rejected[verdict.reason] ?? 0) + 1;
+        trouble.add(
+          `rejected (${verdict.reason})`,
+          `Rejected a datagram: ${inertText(verdict.detail)}`,
+        );
+      } else if (queue.push(verdict.event)) {
+        counters.accepted += 1;
+      } else {
+        counters.dropped += 1;
+        trouble.add(
+          "dropped (queue full)",
+          `Dropped a login of ${inertText(verdict.event.username)}: the queue of ${queue.capacity} is full`,
+        );
+      }
+    },
+    onFailure(reason) {
+      failure ??= reason;
+      stop.resolve();
+    },
+  });
+  log.info(`Listening on ${options.socketPath}`);
+
+  // Wait for a signal (or a receiver failure), then stop in order.
+  const onSignal = (signal: NodeJS.Signals) => {
+    log.info(`Stopping on ${signal}`);
+    stop.resolve();
+  };
+  // TODO(#5): SIGHUP will reload the configuration; until then it must not kill the agent.
+  const onHangup = () => log.info("SIGHUP received; there is no configuration to reload yet");
+  process.once("SIGTERM", onSignal).once("SIGINT", onSignal).on("SIGHUP", onHangup);
+  await stop.promise;
+  process.off("SIGTERM", onSignal).off("SIGINT", onSignal).off("SIGHUP", onHangup);
+
+  await withDeadline(receiver.stop(), STOP_DEADLINE_MS, () =>
+    log.error("The receiver did not stop in time"),
+  );
+  queue.close();
+  await consumed;
+  socket.close();
+  trouble.flush();
+
+  if (failure !== undefined) log.error(`Receiving failed: ${failure}`);
+  log.info(`Stopped: ${describeCounters(counters)}`);
+  return { failure, counters };
+}
+
+async function consumeEvents(
+  queue: BoundedQueue<LoginEvent>,
+  log: ConsolaInstance,
+  isJsonOutput: boolean,
+): Promise<void> {
+  for (let event = await queue.take(); event !== undefined; event = await queue.take()) {
+    log.info(formatLoginLine(event));
+    if (isJsonOutput) await writeLine(JSON.stringify(event));
+  }
+}
+
+/** Writes one line to stdout, waiting when the pipe is full rather than buffering without end. */
+async function writeLine(line: string): Promise<void> {
+  if (process.stdout.write(`${line}\n`)) return;
+  await new Promise<void>((resolve) => process.stdout.once("drain", resolve));
+}
+
+async function withDeadline(work: Promise<void>, ms: number, onLate: () => void): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<void>((resolve) => {
+    timer = setTimeout(() => {
+      onLate();
+      resolve();
+    }, ms);
+  });
+  await Promise.race([work, late]);
+  clearTimeout(timer);
+}

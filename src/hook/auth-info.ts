@@ -1,0 +1,53 @@
+import type { AuthStep } from "../datagram/login-datagram.ts";
+
+/** At most this many authentication steps are kept; OpenSSH allows a handful. */
+const MAX_AUTH_STEPS = 8;
+
+/**
+ * Parses `SSH_AUTH_INFO_0`: one line per successful authentication method, such as
+ * `publickey ssh-ed25519 AAAA...` or `password`. A public key is replaced by its SHA256
+ * fingerprint, so the raw key never leaves the hook.
+ *
+ * @param text The variable's value; it normally ends with a newline.
+ * @returns One step per non-empty line, at most eight.
+ */
+export function parseAuthInfo(text: string): AuthStep[] {
+  const steps: AuthStep[] = [];
+  for (const line of text.split("\n")) {
+    const words = line.trim().split(/\s+/);
+    const method = words[0];
+    if (method === undefined || method === "") continue;
+
+    const step: AuthStep = { method };
+    const keyType = words[1];
+    const keyBlob = words[2];
+    if (method === "publickey" && keyType !== undefined && keyBlob !== undefined) {
+      step.keyType = keyType;
+      const fingerprint = fingerprintKeyBlob(keyBlob);
+      if (fingerprint !== undefined) step.fingerprint = fingerprint;
+    }
+    steps.push(step);
+    if (steps.length === MAX_AUTH_STEPS) break;
+  }
+  return steps;
+}
+
+/**
+ * Computes the fingerprint `ssh-keygen -lf` prints for a public key: `SHA256:` and the
+ * base64 of the SHA-256 of the decoded key blob, without padding.
+ *
+ * @param base64Blob The key as it appears in `authorized_keys`.
+ * @returns The fingerprint, or `undefined` when the text is not base64.
+ */
+export function fingerprintKeyBlob(base64Blob: string): string | undefined {
+  let blob: Uint8Array;
+  try {
+    blob = Uint8Array.fromBase64(base64Blob);
+  } catch {
+    return undefined;
+  }
+  // TODO(#4): a certificate (`*-cert-v01@openssh.com`) is fingerprinted as a whole blob;
+  // ssh-keygen prints the fingerprint of the key inside it, which needs the cert parsed.
+  const digest = Bun.SHA256.hash(blob, "base64");
+  return `SHA256:${digest.replace(/=+$/, "")}`;
+}

@@ -1,0 +1,101 @@
+import { DATAGRAM_VERSION } from "../datagram/login-datagram.ts";
+import type { LoginDatagram, SessionStage } from "../datagram/login-datagram.ts";
+import { parseAuthInfo } from "./auth-info.ts";
+
+/** What the hook should do with one PAM call. */
+export type HookDecision =
+  { type: "send"; datagram: LoginDatagram } | { type: "skip"; reason: string };
+
+/** Facts about the hook's own process that the environment does not hold. */
+export interface HookContext {
+  /** The pid of the process that ran pam_exec: sshd's per-connection `[priv]` process. */
+  parentPid: number;
+  /** The current time in milliseconds since the epoch. */
+  now: number;
+}
+
+const STAGES: Record<string, SessionStage> = { open_session: "open", close_session: "close" };
+
+/**
+ * Decides whether a PAM call is an SSH session opening or closing and, if it is, builds
+ * the datagram for it. Only `open_session` and `close_session` of a PAM service whose
+ * name contains `sshd` are sent: the hook line may be copied into `common-session`, and
+ * cron or su must not page anyone. Names are never resolved.
+ *
+ * @param environment The PAM environment, last occurrence of each name (see
+ *   `parsePamEnvironment`).
+ */
+export function buildLoginDatagram(
+  environment: ReadonlyMap<string, string>,
+  context: HookContext,
+): HookDecision {
+  const pamType = environment.get("PAM_TYPE") ?? "";
+  const stage = Object.hasOwn(STAGES, pamType) ? STAGES[pamType] : undefined;
+  if (stage === undefined) return { type: "skip", reason: `PAM_TYPE is "${pamType}"` };
+
+  const service = environment.get("PAM_SERVICE") ?? "";
+  if (!service.includes("sshd")) return { type: "skip", reason: `PAM_SERVICE is "${service}"` };
+
+  const datagram: LoginDatagram = {
+    v: DATAGRAM_VERSION,
+    type: stage,
+    timestamp: context.now,
+    status: "success",
+    sessionId: String(context.parentPid),
+    service,
+  };
+  setIfPresent(datagram, "username", environment.get("PAM_USER"));
+  setIfPresent(datagram, "tty", environment.get("PAM_TTY"));
+  setIfPresent(datagram, "rhost", environment.get("PAM_RHOST"));
+  Object.assign(datagram, connectionFields(environment));
+
+  const authInfo = environment.get("SSH_AUTH_INFO_0");
+  if (authInfo !== undefined) {
+    const auth = parseAuthInfo(authInfo);
+    if (auth.length > 0) datagram.auth = auth;
+  }
+  return { type: "send", datagram };
+}
+
+/**
+ * Reads the client and server address and port from `SSH_CONNECTION`
+ * (`client-ip client-port server-ip server-port`). Without it (OpenSSH before 8.0), a
+ * numeric `PAM_RHOST` stands in for the client address. sshd writes `UNKNOWN 65535` when
+ * the connection is not a socket; that origin is left out rather than guessed.
+ */
+function connectionFields(
+  environment: ReadonlyMap<string, string>,
+): Pick<LoginDatagram, "ip" | "port" | "serverIp" | "serverPort"> {
+  const words = (environment.get("SSH_CONNECTION") ?? "").trim().split(/\s+/);
+  const [ip, port, serverIp, serverPort] = words;
+  const fields: Pick<LoginDatagram, "ip" | "port" | "serverIp" | "serverPort"> = {};
+
+  if (ip !== undefined && isNumericAddress(ip)) {
+    fields.ip = ip;
+    if (port !== undefined && port !== "") fields.port = port;
+  } else if (ip === undefined || ip === "") {
+    const rhost = environment.get("PAM_RHOST");
+    if (rhost !== undefined && isNumericAddress(rhost)) fields.ip = rhost;
+  }
+
+  if (serverIp !== undefined && isNumericAddress(serverIp)) {
+    fields.serverIp = serverIp;
+    if (serverPort !== undefined) fields.serverPort = serverPort;
+  }
+  return fields;
+}
+
+/** Tells a numeric IPv4 or IPv6 address (with an optional zone) from a host name. */
+function isNumericAddress(text: string): boolean {
+  return (
+    /^\d{1,3}(\.\d{1,3}){3}$/.test(text) || /^[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*(%\S+)?$/.test(text)
+  );
+}
+
+function setIfPresent(
+  datagram: LoginDatagram,
+  key: "username" | "tty" | "rhost",
+  value: string | undefined,
+): void {
+  if (value !== undefined) datagram[key] = value;
+}

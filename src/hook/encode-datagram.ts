@@ -1,0 +1,60 @@
+import { MAX_DATAGRAM_BYTES } from "../datagram/login-datagram.ts";
+import type { AuthStep, LoginDatagram } from "../datagram/login-datagram.ts";
+
+/** Longest text fields tried, in characters, when a datagram does not fit. */
+const FIELD_CAPS = [512, 128, 16];
+
+const TEXT_FIELDS = [
+  "username",
+  "ip",
+  "port",
+  "status",
+  "tty",
+  "sessionId",
+  "service",
+  "rhost",
+  "serverIp",
+  "serverPort",
+] as const;
+
+const encoder = new TextEncoder();
+
+/**
+ * Serialises a datagram as UTF-8 JSON of at most `MAX_DATAGRAM_BYTES`. When it is too
+ * long (a planted user name, a huge `PAM_RHOST`), every text field is cut to ever shorter
+ * lengths and the datagram is marked `truncated`: an event that was cut is still sent.
+ */
+export function encodeDatagram(datagram: LoginDatagram): Uint8Array {
+  const bytes = encoder.encode(JSON.stringify(datagram));
+  if (bytes.length <= MAX_DATAGRAM_BYTES) return bytes;
+
+  for (const cap of FIELD_CAPS) {
+    const cut = encoder.encode(JSON.stringify(cutTextFields(datagram, cap)));
+    if (cut.length <= MAX_DATAGRAM_BYTES) return cut;
+  }
+  // Unreachable with today's fields (16 characters each fit), kept as a floor.
+  return encoder.encode(JSON.stringify({ v: datagram.v, type: datagram.type, truncated: true }));
+}
+
+function cutTextFields(datagram: LoginDatagram, cap: number): LoginDatagram {
+  const cut: LoginDatagram = { ...datagram, truncated: true };
+  for (const key of TEXT_FIELDS) {
+    const value = cut[key];
+    if (value !== undefined) cut[key] = cutText(value, cap);
+  }
+  if (cut.auth !== undefined) cut.auth = cut.auth.map((step) => cutAuthStep(step, cap));
+  return cut;
+}
+
+function cutAuthStep(step: AuthStep, cap: number): AuthStep {
+  const cut: AuthStep = { method: cutText(step.method, cap) };
+  if (step.keyType !== undefined) cut.keyType = cutText(step.keyType, cap);
+  if (step.fingerprint !== undefined) cut.fingerprint = step.fingerprint;
+  return cut;
+}
+
+/** Cuts by code points, so no surrogate pair is split. */
+function cutText(text: string, cap: number): string {
+  if (text.length <= cap) return text;
+  return Array.from(text).slice(0, cap).join("");
+}

@@ -1,9 +1,20 @@
 /** How long a burst of one kind of trouble is summarised before its next summary. */
 const WINDOW_MS = 10_000;
 
+/** Runs `callback` once after `ms` milliseconds; returns a function that cancels it. */
+export type Schedule = (callback: () => void, ms: number) => () => void;
+
+/** Called with the kind and its first detail (`suppressed` 0), or a count of the rest. */
+export type BurstReport = (kind: string, detail: string, suppressed: number) => void;
+
 interface Burst {
   suppressed: number;
-  timer: ReturnType<typeof setTimeout>;
+  cancel: () => void;
+}
+
+function scheduleWithTimer(callback: () => void, ms: number): () => void {
+  const timer = setTimeout(callback, ms);
+  return () => clearTimeout(timer);
 }
 
 /**
@@ -13,20 +24,19 @@ interface Burst {
  */
 export class BurstReporter {
   #bursts = new Map<string, Burst>();
-  #report: (kind: string, detail: string, suppressed: number) => void;
+  #report: BurstReport;
   #windowMs: number;
+  #schedule: Schedule;
 
   /**
-   * @param report Called with the kind, the first detail (`suppressed` 0), or a summary of
-   *   how many more happened in the window (`suppressed` > 0).
+   * @param report Receives each first occurrence and each summary.
    * @param windowMs The summary window in milliseconds. @default 10000
+   * @param schedule How windows are timed. @default a `setTimeout`
    */
-  constructor(
-    report: (kind: string, detail: string, suppressed: number) => void,
-    windowMs = WINDOW_MS,
-  ) {
+  constructor(report: BurstReport, windowMs = WINDOW_MS, schedule: Schedule = scheduleWithTimer) {
     this.#report = report;
     this.#windowMs = windowMs;
+    this.#schedule = schedule;
   }
 
   /** Records one occurrence of `kind`. */
@@ -43,18 +53,15 @@ export class BurstReporter {
   /** Reports every pending summary now and cancels the timers (at shutdown). */
   flush(): void {
     for (const [kind, burst] of this.#bursts) {
-      clearTimeout(burst.timer);
+      burst.cancel();
       if (burst.suppressed > 0) this.#report(kind, "", burst.suppressed);
     }
     this.#bursts.clear();
   }
 
   #open(kind: string): void {
-    const burst: Burst = {
-      suppressed: 0,
-      timer: setTimeout(() => this.#close(kind), this.#windowMs),
-    };
-    this.#bursts.set(kind, burst);
+    const cancel = this.#schedule(() => this.#close(kind), this.#windowMs);
+    this.#bursts.set(kind, { suppressed: 0, cancel });
   }
 
   #close(kind: string): void {

@@ -1,0 +1,56 @@
+import { describe, expect, test } from "bun:test";
+import { MAX_DATAGRAM_BYTES } from "../../src/datagram/login-datagram.ts";
+import type { LoginDatagram } from "../../src/datagram/login-datagram.ts";
+import { encodeDatagram } from "../../src/hook/encode-datagram.ts";
+import { LoginDatagramSchema } from "../../src/agent/login-event.ts";
+import * as v from "valibot";
+
+const decoder = new TextDecoder();
+
+/** Decodes as the agent does, so a datagram the agent would refuse fails the test. */
+function decode(bytes: Uint8Array) {
+  return v.parse(LoginDatagramSchema, JSON.parse(decoder.decode(bytes)));
+}
+
+describe("encodeDatagram()", () => {
+  test("sends an ordinary datagram unchanged and unmarked", () => {
+    const datagram = { v: 1, type: "open", username: "root", ip: "192.0.2.1" } as const;
+    expect(decode(encodeDatagram(datagram))).toEqual(datagram);
+  });
+
+  test("cuts a 10,000-character user name to fit and marks the datagram", () => {
+    const bytes = encodeDatagram({
+      v: 1,
+      type: "open",
+      username: "a".repeat(10_000),
+      ip: "192.0.2.1",
+    });
+    expect(bytes.byteLength).toBeLessThanOrEqual(MAX_DATAGRAM_BYTES);
+    const decoded = decode(bytes);
+    expect(decoded).toMatchObject({ truncated: true, ip: "192.0.2.1", type: "open" });
+    expect(decoded.username?.startsWith("aaaa")).toBe(true);
+  });
+
+  test("fits even when every field is full of characters JSON must escape", () => {
+    const hostile = "\u0001".repeat(3000);
+    const datagram: LoginDatagram = {
+      v: 1,
+      type: "close",
+      username: hostile,
+      rhost: hostile,
+      tty: hostile,
+      service: hostile,
+      auth: Array.from({ length: 8 }, () => ({ method: hostile, keyType: hostile })),
+    };
+    const bytes = encodeDatagram(datagram);
+    expect(bytes.byteLength).toBeLessThanOrEqual(MAX_DATAGRAM_BYTES);
+    expect(decode(bytes)).toMatchObject({ v: 1, type: "close", truncated: true });
+  });
+
+  test("never splits a surrogate pair when it cuts", () => {
+    const bytes = encodeDatagram({ v: 1, type: "open", username: "😀".repeat(3000) });
+    const username = decode(bytes).username ?? "";
+    expect(username.length % 2).toBe(0);
+    expect(username.isWellFormed()).toBe(true);
+  });
+});

@@ -27,8 +27,10 @@ function post(message: ReceiverMessage, transfer: ArrayBuffer[] = []): void {
 }
 
 function receiveUntilStopped(libc: AgentLibc, start: ReceiverStart): ReceiverMessage {
-  const data = new Uint8Array(start.bufferBytes);
-  const control = new Uint8Array(CONTROL_BYTES);
+  // Typed arrays over explicit ArrayBuffers: Bun moves a small array's storage the first
+  // time its `.buffer` is read, which would leave recvmsg writing to a stale address.
+  const data = new Uint8Array(new ArrayBuffer(start.bufferBytes));
+  const control = new Uint8Array(new ArrayBuffer(CONTROL_BYTES));
   const iovec = new DataView(new ArrayBuffer(IOVEC_BYTES));
   const header = new DataView(new ArrayBuffer(MSGHDR_BYTES));
   iovec.setBigUint64(0, BigInt(ptr(data)), true);

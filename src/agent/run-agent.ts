@@ -3,6 +3,7 @@ import { MAX_DATAGRAM_BYTES } from "../datagram/login-datagram.ts";
 import { createCounters, describeCounters } from "./agent-counters.ts";
 import type { AgentCounters } from "./agent-counters.ts";
 import { openAgentLibc } from "./agent-libc.ts";
+import type { AgentLibc } from "./agent-libc.ts";
 import { BoundedQueue } from "./bounded-queue.ts";
 import { BurstReporter } from "./burst-reporter.ts";
 import { startReceiver } from "./datagram-receiver.ts";
@@ -41,8 +42,31 @@ const STOP_DEADLINE_MS = 900;
  */
 export async function runAgent(options: RunOptions, logger: ConsolaInstance): Promise<RunResult> {
   const log = logger.withTag("agent");
-  const counters = createCounters();
   const libc = openAgentLibc();
+
+  // A signal from the first instant (or a receiver failure) starts an orderly stop.
+  const stop = Promise.withResolvers<void>();
+  const onSignal = (signal: NodeJS.Signals) => {
+    log.info(`Stopping on ${signal}`);
+    stop.resolve();
+  };
+  // TODO(#5): SIGHUP will reload the configuration; until then it must not kill the agent.
+  const onHangup = () => log.info("SIGHUP received; there is no configuration to reload yet");
+  process.once("SIGTERM", onSignal).once("SIGINT", onSignal).on("SIGHUP", onHangup);
+  try {
+    return await receiveUntilStopped(options, log, libc, stop);
+  } finally {
+    process.off("SIGTERM", onSignal).off("SIGINT", onSignal).off("SIGHUP", onHangup);
+  }
+}
+
+async function receiveUntilStopped(
+  options: RunOptions,
+  log: ConsolaInstance,
+  libc: AgentLibc,
+  stop: PromiseWithResolvers<void>,
+): Promise<RunResult> {
+  const counters = createCounters();
 
   // Bind first: a taken path must stop the start before anything else runs.
   const socket = bindDatagramSocket(libc, options.socketPath);
@@ -57,7 +81,6 @@ export async function runAgent(options: RunOptions, logger: ConsolaInstance): Pr
 
   // Judge every datagram as it arrives; each lands in exactly one counter.
   let failure: string | undefined;
-  const stop = Promise.withResolvers<void>();
   const receiver = startReceiver(libc, socket.fd, {
     onDatagram(message) {
       counters.received += 1;
@@ -84,17 +107,7 @@ export async function runAgent(options: RunOptions, logger: ConsolaInstance): Pr
     },
   });
   log.info(`Listening on ${options.socketPath}`);
-
-  // Wait for a signal (or a receiver failure), then stop in order.
-  const onSignal = (signal: NodeJS.Signals) => {
-    log.info(`Stopping on ${signal}`);
-    stop.resolve();
-  };
-  // TODO(#5): SIGHUP will reload the configuration; until then it must not kill the agent.
-  const onHangup = () => log.info("SIGHUP received; there is no configuration to reload yet");
-  process.once("SIGTERM", onSignal).once("SIGINT", onSignal).on("SIGHUP", onHangup);
   await stop.promise;
-  process.off("SIGTERM", onSignal).off("SIGINT", onSignal).off("SIGHUP", onHangup);
 
   await withDeadline(receiver.stop(), STOP_DEADLINE_MS, () =>
     log.error("The receiver did not stop in time"),

@@ -70,6 +70,27 @@ describe("startReceiver()", () => {
     );
   });
 
+  test("gives each sender its own credentials, not the first sender's (A1)", async () => {
+    const socket = bindDatagramSocket(libc, socketPath());
+    const senders: number[] = [];
+    const two = Promise.withResolvers<void>();
+    const receiver = startReceiver(libc, socket.fd, {
+      onDatagram(message) {
+        senders.push(message.sender?.pid ?? -1);
+        if (senders.length === 2) two.resolve();
+      },
+      onFailure: (reason) => two.reject(new Error(reason)),
+    });
+
+    const first = await sendFromChild(socket.path, ["first"]);
+    const second = await sendFromChild(socket.path, ["second"]);
+    await two.promise;
+    await receiver.stop();
+    socket.close();
+    expect(senders).toEqual([first, second]);
+    expect(first).not.toBe(second);
+  });
+
   test("reports the real size of a datagram longer than its buffer", async () => {
     const socket = bindDatagramSocket(libc, socketPath());
     const got = Promise.withResolvers<Datagram>();

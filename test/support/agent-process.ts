@@ -6,7 +6,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
 import * as v from "valibot";
-import { LineCollector } from "./sshd-sandbox.ts";
+import { LineCollector } from "./line-collector.ts";
 
 /** The agent as `bun run build` leaves it. */
 export const AGENT_BINARY = join(import.meta.dir, "..", "..", "dist", "pika-agent");

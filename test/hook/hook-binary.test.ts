@@ -3,143 +3,34 @@
  * pam_exec runs it, and what it sent is read back from a built agent's JSON output.
  */
 import { existsSync, readFileSync } from "node:fs";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { AGENT_BINARY, AgentProcess } from "../support/agent-process.ts";
 import type { AgentEvent } from "../support/agent-process.ts";
+import { runHook, sshdEnviron } from "../support/hook-run.ts";
+import { eventsBeforeMarker } from "../support/marker-login.ts";
 import { FIXTURE_KEY_FINGERPRINT, loadPamFixtures } from "../support/pam-fixtures.ts";
 import type { PamFixture } from "../support/pam-fixtures.ts";
+import { requireBuiltBinaries } from "../support/preconditions.ts";
+import { runToExit } from "../support/process-run.ts";
 import { HOOK_BINARY } from "../support/sshd-sandbox.ts";
+import { stopAndCount } from "../support/stopped-counts.ts";
+import { createScratch } from "../support/test-scratch.ts";
 
 /** Runs a program with the given environment; it keeps one value per name, as `Bun.spawn` does. */
 const ENV_PATH = "/usr/bin/env";
-/**
- * A Bun script that turns itself into a program with a raw environment, duplicate names
- * and their order kept, as pam_exec passes them: `execve` keeps the pid and the parent.
- * It reads `{ program, args, environ, cwd }` as JSON from its one argument.
- */
-const EXEC_RAW_ENVIRON = `
-import { dlopen, FFIType, ptr } from "bun:ffi";
-const { chdir, execve } = dlopen("libc.so.6", {
-  chdir: { args: [FFIType.ptr], returns: FFIType.i32 },
-  execve: { args: [FFIType.ptr, FFIType.ptr, FFIType.ptr], returns: FFIType.i32 },
-}).symbols;
-const { program, args, environ, cwd } = JSON.parse(process.argv[1]);
-const cString = (text) => {
-  const encoded = new TextEncoder().encode(text);
-  const bytes = new Uint8Array(new ArrayBuffer(encoded.byteLength + 1));
-  bytes.set(encoded);
-  return bytes;
-};
-const strings = [];
-const pointerList = (texts) => {
-  const list = new BigUint64Array(new ArrayBuffer(8 * (texts.length + 1)));
-  texts.forEach((text, index) => {
-    strings.push(cString(text));
-    list[index] = BigInt(ptr(strings.at(-1)));
-  });
-  return list;
-};
-if (cwd !== null && chdir(ptr(cString(cwd))) !== 0) process.exit(125);
-execve(ptr(cString(program)), ptr(pointerList([program, ...args])), ptr(pointerList(environ)));
-process.exit(127);
-`;
-/** The user of the login sent after the inputs under test, to prove they were all handled. */
-const MARKER_USER = "pika-marker";
 /** The kernel's per-socket datagram queue length; 10 unless the machine was tuned. */
 const MAX_DGRAM_QLEN_PATH = "/proc/sys/net/unix/max_dgram_qlen";
 
-for (const binary of [HOOK_BINARY, AGENT_BINARY]) {
-  if (!existsSync(binary)) throw new Error(`"${binary}" is missing: run \`bun run build\` first`);
-}
+requireBuiltBinaries();
 
-/** What one hook run left behind. */
-interface HookRun {
-  pid: number;
-  exitCode: number;
-  stdout: string;
-  stderr: string;
-}
-
-const agents: AgentProcess[] = [];
-const directories: string[] = [];
+const scratch = createScratch("pika-hook-");
+const { makeTempDir, startAgent } = scratch;
 
 // Longer than the ten seconds a wait for agent output takes to fail with the lines it saw.
 setDefaultTimeout(20_000);
 
-afterEach(async () => {
-  await Promise.all(agents.splice(0).map((agent) => agent.stop()));
-  await Promise.all(directories.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
-});
-
-async function makeTempDir(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), "pika-hook-"));
-  directories.push(dir);
-  return dir;
-}
-
-/** Starts an agent on a socket in a fresh temporary directory; stopped after the test. */
-async function startAgent(): Promise<{ agent: AgentProcess; socketPath: string; dir: string }> {
-  const dir = await makeTempDir();
-  const socketPath = join(dir, "agent.sock");
-  const agent = await AgentProcess.start({ socketPath });
-  agents.push(agent);
-  return { agent, socketPath, dir };
-}
-
-/**
- * Runs the built hook with exactly `environ` (duplicates kept, in order) and `args`, in
- * `cwd` when given, as pam_exec would, and awaits its exit.
- */
-async function runHook(
-  environ: readonly string[],
-  args: readonly string[],
-  cwd?: string,
-): Promise<HookRun> {
-  const request = JSON.stringify({ program: HOOK_BINARY, args, environ, cwd: cwd ?? null });
-  const child = Bun.spawn([process.execPath, "-e", EXEC_RAW_ENVIRON, request], {
-    stdin: "ignore",
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  const [stdout, stderr, exitCode] = await Promise.all([
-    new Response(child.stdout).text(),
-    new Response(child.stderr).text(),
-    child.exited,
-  ]);
-  return { pid: child.pid, exitCode, stdout, stderr };
-}
-
-/** A session opening by sshd as pam_exec passes it, with `entries` appended. */
-function sshdEnviron(...entries: string[]): string[] {
-  return ["PAM_SERVICE=sshd", "PAM_TYPE=open_session", "PAM_TTY=ssh", ...entries];
-}
-
-/**
- * Sends a login of `MARKER_USER` through the hook and returns the events the agent printed
- * before it: a datagram sent earlier is received before the marker, or not at all.
- */
-async function eventsBeforeMarker(agent: AgentProcess, socketPath: string): Promise<AgentEvent[]> {
-  const run = await runHook(sshdEnviron(`PAM_USER=${MARKER_USER}`), ["--socket", socketPath]);
-  expect(run.exitCode).toBe(0);
-  await agent.waitForEvent((event) => event.username === MARKER_USER, 0, "the marker login");
-  const events = agent.eventsSince();
-  return events.slice(
-    0,
-    events.findIndex((event) => event.username === MARKER_USER),
-  );
-}
-
-/** Stops the agent and reads how many datagrams it received from its final log line. */
-async function stopAndCountReceived(agent: AgentProcess): Promise<number> {
-  expect(await agent.stop()).toBe(0);
-  const stopped = agent.stderr.lines.findLast((line) => line.includes("Stopped: "));
-  const received = /Stopped: received (\d+),/.exec(stopped ?? "")?.[1];
-  if (received === undefined) throw new Error(`The agent logged no "Stopped:" line`);
-  return Number(received);
-}
+afterEach(() => scratch.cleanup());
 
 /**
  * Sends one login through the hook and returns the only event the agent printed for it,
@@ -152,7 +43,7 @@ async function sendOneLogin(
   const run = await runHook(environ, ["--socket", socketPath]);
   expect(run).toMatchObject({ exitCode: 0, stdout: "", stderr: "" });
 
-  const events = await eventsBeforeMarker(agent, socketPath);
+  const events = await eventsBeforeMarker(agent, socketPath, "hook");
   expect(events).toHaveLength(1);
   const [event] = events;
   if (event === undefined) throw new Error("The agent printed no event for the login");
@@ -219,7 +110,9 @@ describe("pika-ssh-login-hook when the agent cannot take the datagram", () => {
     agent.thaw();
 
     // Once thawed, the agent records what the kernel had queued, in order.
-    const recorded = (await eventsBeforeMarker(agent, socketPath)).map((event) => event.username);
+    const recorded = (await eventsBeforeMarker(agent, socketPath, "hook")).map(
+      (event) => event.username,
+    );
     expect(recorded.length).toBeGreaterThanOrEqual(queueLength);
     expect(recorded.length).toBeLessThan(users.length);
     expect(recorded).toEqual(users.slice(0, recorded.length));
@@ -240,18 +133,12 @@ describe("pika-ssh-login-hook deciding what to send", () => {
       `${ENV_PATH} -i PAM_TYPE=close_session "$@"`,
       "exit 0",
     ].join("; ");
-    const shell = Bun.spawn(
-      ["/bin/sh", "-c", script, "sh", ...common, HOOK_BINARY, "--socket", socketPath],
-      { stdin: "ignore", stdout: "pipe", stderr: "pipe" },
-    );
-    const [stdout, stderr, exitCode] = await Promise.all([
-      new Response(shell.stdout).text(),
-      new Response(shell.stderr).text(),
-      shell.exited,
-    ]);
+    const argv = ["/bin/sh", "-c", script, "sh", ...common, HOOK_BINARY, "--socket", socketPath];
+    const shell = await runToExit(argv);
+    const { exitCode, stdout, stderr } = shell;
     expect({ exitCode, stdout, stderr }).toEqual({ exitCode: 0, stdout: "", stderr: "" });
 
-    const events = await eventsBeforeMarker(agent, socketPath);
+    const events = await eventsBeforeMarker(agent, socketPath, "hook");
     expect(events.map((event) => [event.type, event.username, event.sessionId])).toEqual([
       ["open", "alice", String(shell.pid)],
       ["close", "alice", String(shell.pid)],
@@ -276,8 +163,8 @@ describe("pika-ssh-login-hook deciding what to send", () => {
     const run = await runHook(environ, ["--socket", socketPath]);
     expect(run).toMatchObject({ exitCode: 0, stdout: "", stderr: "" });
 
-    expect(await eventsBeforeMarker(agent, socketPath)).toEqual([]);
-    expect(await stopAndCountReceived(agent)).toBe(1);
+    expect(await eventsBeforeMarker(agent, socketPath, "hook")).toEqual([]);
+    expect((await stopAndCount(agent)).received).toBe(1);
   });
 
   test("hook sends a login for PAM_SERVICE sshd without PAM_RHOST", async () => {
@@ -362,15 +249,15 @@ describe("pika-ssh-login-hook choosing where to send", () => {
     );
 
     const environ = sshdEnviron("PAM_USER=alice", "PAM_RHOST=203.0.113.20");
-    const run = await runHook(environ, ["--socket", socketPath], cwd);
+    const run = await runHook(environ, ["--socket", socketPath], { cwd });
     expect(run).toMatchObject({ exitCode: 0, stdout: "", stderr: "" });
 
-    const events = await eventsBeforeMarker(agent, socketPath);
+    const events = await eventsBeforeMarker(agent, socketPath, "hook");
     expect(events).toHaveLength(1);
     expect(events[0]).toMatchObject({ username: "alice", ip: "203.0.113.20" });
     expect(events[0]?.port).toBeUndefined();
     expect(existsSync(join(cwd, "preload-ran"))).toBe(false);
-    expect(await eventsBeforeMarker(decoy.agent, decoy.socketPath)).toEqual([]);
+    expect(await eventsBeforeMarker(decoy.agent, decoy.socketPath, "hook")).toEqual([]);
   });
 
   test("hook takes the socket path from its arguments, never from the environment", async () => {
@@ -385,10 +272,10 @@ describe("pika-ssh-login-hook choosing where to send", () => {
     const run = await runHook(environ, [`--socket=${socketPath}`]);
     expect(run).toMatchObject({ exitCode: 0, stdout: "", stderr: "" });
 
-    expect((await eventsBeforeMarker(agent, socketPath)).map((event) => event.username)).toEqual([
-      "alice",
-    ]);
-    expect(await eventsBeforeMarker(decoy.agent, decoy.socketPath)).toEqual([]);
+    expect(
+      (await eventsBeforeMarker(agent, socketPath, "hook")).map((event) => event.username),
+    ).toEqual(["alice"]);
+    expect(await eventsBeforeMarker(decoy.agent, decoy.socketPath, "hook")).toEqual([]);
   });
 });
 

@@ -4,6 +4,7 @@ import { ptr } from "bun:ffi";
 import { AgentError } from "./agent-error.ts";
 import { LINUX, unixSocketAddress } from "./agent-libc.ts";
 import type { AgentLibc } from "./agent-libc.ts";
+import { probeSocketPath } from "./socket-probe.ts";
 
 /** A bound unix datagram socket owned by this agent. */
 export interface BoundSocket {
@@ -34,7 +35,7 @@ export function bindDatagramSocket(libc: AgentLibc, path: string): BoundSocket {
 
   // Prepare the path: the directory, and no stale socket in the way.
   ensureDirectory(dirname(path));
-  clearStaleSocket(libc, path, address);
+  clearStaleSocket(libc, path);
 
   // Credentials must be on before bind: datagrams queued earlier would carry none.
   const fd = libc.sys.socket(LINUX.AF_UNIX, LINUX.SOCK_DGRAM | LINUX.SOCK_CLOEXEC, 0);
@@ -84,43 +85,31 @@ function ensureDirectory(directory: string): void {
   }
 }
 
-/**
- * Removes a socket file nobody is bound to. A datagram `connect` tells a live socket
- * (it succeeds) from a stale one (`ECONNREFUSED`).
- */
-function clearStaleSocket(libc: AgentLibc, path: string, address: Uint8Array): void {
-  let isSocket: boolean;
-  try {
-    isSocket = lstatSync(path).isSocket();
-  } catch {
-    return;
+/** Removes a socket file nobody is bound to; refuses anything else that is in the way. */
+function clearStaleSocket(libc: AgentLibc, path: string): void {
+  const state = probeSocketPath(libc, path);
+  switch (state.type) {
+    case "absent":
+      return;
+    case "stale":
+      unlinkSync(path);
+      return;
+    case "not-socket":
+      throw new AgentError(
+        `Cannot listen on "${path}": a file that is not a socket is there; move it away or choose another --socket`,
+        { path },
+      );
+    case "live":
+      throw new AgentError(
+        `Cannot listen on "${path}": another agent is already listening there; stop it first`,
+        { path },
+      );
+    case "other-kind":
+      throw new AgentError(
+        `Cannot listen on "${path}": a socket of another kind is there (${state.reason}); stop its owner or choose another --socket`,
+        { path },
+      );
   }
-  if (!isSocket) {
-    throw new AgentError(
-      `Cannot listen on "${path}": a file that is not a socket is there; move it away or choose another --socket`,
-      { path },
-    );
-  }
-
-  const probe = libc.sys.socket(LINUX.AF_UNIX, LINUX.SOCK_DGRAM | LINUX.SOCK_CLOEXEC, 0);
-  if (probe < 0) throw socketError(libc, "create a probe socket", path);
-  const connected = libc.sys.connect(probe, ptr(address), address.byteLength);
-  const probeErrno = libc.errno();
-  libc.sys.close(probe);
-
-  if (connected === 0) {
-    throw new AgentError(
-      `Cannot listen on "${path}": another agent is already listening there; stop it first`,
-      { path },
-    );
-  }
-  if (probeErrno !== LINUX.ECONNREFUSED) {
-    throw new AgentError(
-      `Cannot listen on "${path}": a socket of another kind is there (${libc.describeErrno(probeErrno)}); stop its owner or choose another --socket`,
-      { path },
-    );
-  }
-  unlinkSync(path);
 }
 
 function removeIfSame(path: string, ino: number, dev: number): void {

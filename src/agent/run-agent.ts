@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import type { ConsolaInstance } from "consola";
 import { MAX_DATAGRAM_BYTES } from "../datagram/login-datagram.ts";
 import { createCounters, describeCounters } from "./agent-counters.ts";
@@ -107,6 +108,7 @@ async function receiveUntilStopped(
     },
   });
   log.info(`Listening on ${options.socketPath}`);
+  warnOnShortKernelQueue(log);
   await stop.promise;
 
   await withDeadline(receiver.stop(), STOP_DEADLINE_MS, () =>
@@ -120,6 +122,27 @@ async function receiveUntilStopped(
   if (failure !== undefined) log.error(`Receiving failed: ${failure}`);
   log.info(`Stopped: ${describeCounters(counters)}`);
   return { failure, counters };
+}
+
+/** Below this many queued datagrams, a burst of logins can outrun the receiver. */
+const SHORT_KERNEL_QUEUE = 64;
+const KERNEL_QUEUE_SETTING = "/proc/sys/net/unix/max_dgram_qlen";
+
+/**
+ * Warns when the kernel queues few datagrams per socket. Linux defaults to 10; systemd
+ * raises it to 512 at boot, so machines without systemd are the ones that need telling.
+ */
+function warnOnShortKernelQueue(log: ConsolaInstance): void {
+  let length: number;
+  try {
+    length = Number(readFileSync(KERNEL_QUEUE_SETTING, "utf8").trim());
+  } catch {
+    return;
+  }
+  if (length >= SHORT_KERNEL_QUEUE) return;
+  log.warn(
+    `The kernel queues only ${length} datagrams per socket (net.unix.max_dgram_qlen); a burst of logins may be refused. Raise it: sysctl -w net.unix.max_dgram_qlen=512`,
+  );
 }
 
 async function consumeEvents(

@@ -268,7 +268,8 @@ describe("pika-agent run logging hostile text", () => {
 
 /** Tells the agent's start and stop lines from the lines about datagrams. */
 function isLifecycleLine(line: string): boolean {
-  return ["Listening on", "Stopping on", "Stopped: "].some((text) => line.includes(text));
+  const lifecycle = ["Listening on", "max_dgram_qlen", "Stopping on", "Stopped: "];
+  return lifecycle.some((text) => line.includes(text));
 }
 
 /** Finds a raw control character or a bidi override in a log line. */

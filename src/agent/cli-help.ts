@@ -11,6 +11,37 @@ Options:
   --socket PATH   the unix datagram socket to listen on (default ${DEFAULT_SOCKET_PATH})
   --json          also write each accepted event as one JSON line on stdout; logs go to stderr
   --help          show this help`,
+  install: `Usage: pika-agent install [--restart-sshd] [--dry-run] [--bin-dir DIR] [--socket PATH] [--no-service]
+
+Wire pika into sshd and PAM, in steps reported as they run: preflight, plan, binaries,
+service, sshd, pam, reload sshd, verify. Every file is backed up under /var/lib/pika/backups
+and written atomically; if a step fails, every earlier step is undone. Running it again
+changes nothing.
+
+Options:
+  --restart-sshd  reload sshd when UsePAM had to be turned on (after sshd -t)
+  --dry-run       print the plan as unified diffs and change nothing
+  --bin-dir DIR   where the programs go (default /usr/local/bin)
+  --socket PATH   the agent's socket, written into the PAM line (default ${DEFAULT_SOCKET_PATH})
+  --no-service    do not write or start a systemd unit`,
+  uninstall: `Usage: pika-agent uninstall [--restart-sshd] [--dry-run] [--purge]
+
+Take back exactly what install added: files it created are removed, files it changed are
+restored from their backups, and a file changed since loses only pika's own lines.
+
+Options:
+  --restart-sshd  reload sshd when UsePAM is put back
+  --dry-run       print what would change as unified diffs and change nothing
+  --purge         also remove the record (/var/lib/pika) and the configuration (/etc/pika)`,
+  status: `Usage: pika-agent status [--json] [--socket PATH]
+
+Show, for each piece of the wiring, whether it is in place and what to run next: the
+programs, the PAM line, the UsePAM sshd keeps, the service, and whether an agent listens.
+Exits 0 when everything is in place, 1 otherwise.
+
+Options:
+  --json          print the pieces as a JSON array
+  --socket PATH   where the agent listens, when install did not record it`,
   help: `Usage: pika-agent help [COMMAND]
 
 Show the list of commands, or the help of one command.`,
@@ -25,8 +56,11 @@ export const MAIN_HELP = `pika-agent: real-time SSH login monitor
 Usage: pika-agent <command> [options]
 
 Commands:
-  run     receive, validate and log SSH logins (foreground)
-  help    show help for a command
+  run        receive, validate and log SSH logins (foreground)
+  install    wire pika into sshd and PAM, safely
+  uninstall  undo exactly what install did
+  status     show what is wired and whether the agent is up
+  help       show help for a command
 
 Options:
   --help      show this help

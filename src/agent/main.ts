@@ -1,10 +1,20 @@
 import { parseArgs } from "node:util";
 import packageJson from "../../package.json" with { type: "json" };
 import { DEFAULT_SOCKET_PATH } from "../datagram/login-datagram.ts";
+import { install } from "../install/install.ts";
+import { InstallError } from "../install/install-error.ts";
+import { collectStatus } from "../install/status.ts";
+import { uninstall } from "../install/uninstall.ts";
 import { AgentError } from "./agent-error.ts";
+import { findBuildDirectory } from "./build-location.ts";
+import { createConsoleReporter } from "./console-reporter.ts";
 import { COMMAND_HELP, isCommandName, MAIN_HELP } from "./cli-help.ts";
 import { createLogger } from "./logger.ts";
 import { runAgent } from "./run-agent.ts";
+
+const DEFAULT_BIN_DIR = "/usr/local/bin";
+const DEFAULT_STATE_DIR = "/var/lib/pika";
+const DEFAULT_CONFIG_DIR = "/etc/pika";
 
 /** Exit codes: 0 done, 1 failed, 2 the command line was wrong. */
 const EXIT_FAILED = 1;
@@ -36,6 +46,12 @@ async function main(argv: string[]): Promise<number> {
       return showHelp(rest);
     case "run":
       return runCommand(rest);
+    case "install":
+      return installCommand(rest);
+    case "uninstall":
+      return uninstallCommand(rest);
+    case "status":
+      return statusCommand(rest);
     default:
       return assertNever(command);
   }
@@ -73,6 +89,98 @@ async function runCommand(args: string[]): Promise<number> {
     if (!(error instanceof AgentError)) throw error;
     logger.error(error.message);
     return EXIT_FAILED;
+  }
+}
+
+async function installCommand(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      "restart-sshd": { type: "boolean" },
+      "dry-run": { type: "boolean" },
+      "bin-dir": { type: "string" },
+      socket: { type: "string" },
+      "no-service": { type: "boolean" },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  const outcome = await reportInstallErrors(() =>
+    install(
+      {
+        binDir: values["bin-dir"] ?? DEFAULT_BIN_DIR,
+        socketPath: values.socket ?? DEFAULT_SOCKET_PATH,
+        buildDir: findBuildDirectory(),
+        isServiceSkipped: values["no-service"] === true,
+        isSshdRestarted: values["restart-sshd"] === true,
+        isDryRun: values["dry-run"] === true,
+        stateDir: DEFAULT_STATE_DIR,
+        version: packageJson.version,
+      },
+      createConsoleReporter(),
+    ),
+  );
+  return outcome === undefined ? EXIT_FAILED : 0;
+}
+
+async function uninstallCommand(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      "restart-sshd": { type: "boolean" },
+      "dry-run": { type: "boolean" },
+      purge: { type: "boolean" },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  const outcome = await reportInstallErrors(() =>
+    uninstall(
+      {
+        isSshdRestarted: values["restart-sshd"] === true,
+        isDryRun: values["dry-run"] === true,
+        isPurged: values.purge === true,
+        stateDir: DEFAULT_STATE_DIR,
+        configDir: DEFAULT_CONFIG_DIR,
+      },
+      createConsoleReporter(),
+    ),
+  );
+  return outcome === undefined ? EXIT_FAILED : 0;
+}
+
+async function statusCommand(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: { json: { type: "boolean" }, socket: { type: "string" } },
+    strict: true,
+    allowPositionals: false,
+  });
+  const items = await collectStatus({
+    binDir: DEFAULT_BIN_DIR,
+    socketPath: values.socket ?? DEFAULT_SOCKET_PATH,
+    stateDir: DEFAULT_STATE_DIR,
+  });
+  if (values.json === true) {
+    console.log(JSON.stringify(items, null, 2));
+  } else {
+    for (const item of items) {
+      const next = item.next === undefined ? "" : `  (next: ${item.next})`;
+      console.log(`${item.isOk ? "ok     " : "missing"}  ${item.name}: ${item.detail}${next}`);
+    }
+  }
+  return items.every((item) => item.isOk) ? 0 : EXIT_FAILED;
+}
+
+/** Prints an install step's failure with its cause; `undefined` means it failed. */
+async function reportInstallErrors<T>(work: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await work();
+  } catch (error) {
+    if (!(error instanceof InstallError)) throw error;
+    const cause = error.cause instanceof Error ? `: ${error.cause.message}` : "";
+    console.error(`pika-agent: ${error.step} failed: ${error.message}${cause}`);
+    return undefined;
   }
 }
 

@@ -1,7 +1,11 @@
 import type { AuthStep } from "../datagram/login-datagram.ts";
+import { splitWords } from "./whitespace.ts";
 
 /** At most this many authentication steps are kept; OpenSSH allows a handful. */
 const MAX_AUTH_STEPS = 8;
+
+/** The length of a SHA-256 digest, in bytes. */
+const SHA256_BYTES = 32;
 
 /**
  * Parses `SSH_AUTH_INFO_0`: one line per successful authentication method, such as
@@ -14,9 +18,9 @@ const MAX_AUTH_STEPS = 8;
 export function parseAuthInfo(text: string): AuthStep[] {
   const steps: AuthStep[] = [];
   for (const line of text.split("\n")) {
-    const words = line.trim().split(/\s+/);
+    const words = splitWords(line);
     const method = words[0];
-    if (method === undefined || method === "") continue;
+    if (method === undefined) continue;
 
     const step: AuthStep = { method };
     const keyType = words[1];
@@ -48,6 +52,7 @@ export function fingerprintKeyBlob(base64Blob: string): string | undefined {
   }
   // TODO(#4): a certificate (`*-cert-v01@openssh.com`) is fingerprinted as a whole blob;
   // ssh-keygen prints the fingerprint of the key inside it, which needs the cert parsed.
-  const digest = Bun.SHA256.hash(blob, "base64");
-  return `SHA256:${digest.replace(/=+$/, "")}`;
+  const digest = new Uint8Array(SHA256_BYTES);
+  Bun.SHA256.hash(blob, digest);
+  return `SHA256:${digest.toBase64({ omitPadding: true })}`;
 }

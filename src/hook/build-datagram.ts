@@ -1,6 +1,8 @@
 import { DATAGRAM_VERSION } from "../datagram/login-datagram.ts";
 import type { LoginDatagram, SessionStage } from "../datagram/login-datagram.ts";
 import { parseAuthInfo } from "./auth-info.ts";
+import { isNumericAddress } from "./numeric-address.ts";
+import { splitWords } from "./whitespace.ts";
 
 /** What the hook should do with one PAM call. */
 export type HookDecision =
@@ -13,8 +15,6 @@ export interface HookContext {
   /** The current time in milliseconds since the epoch. */
   now: number;
 }
-
-const STAGES: Record<string, SessionStage> = { open_session: "open", close_session: "close" };
 
 /**
  * Decides whether a PAM call is an SSH session opening or closing and, if it is, builds
@@ -30,7 +30,7 @@ export function buildLoginDatagram(
   context: HookContext,
 ): HookDecision {
   const pamType = environment.get("PAM_TYPE") ?? "";
-  const stage = Object.hasOwn(STAGES, pamType) ? STAGES[pamType] : undefined;
+  const stage = sessionStageOf(pamType);
   if (stage === undefined) return { type: "skip", reason: `PAM_TYPE is "${pamType}"` };
 
   const service = environment.get("PAM_SERVICE") ?? "";
@@ -47,7 +47,7 @@ export function buildLoginDatagram(
   setIfPresent(datagram, "username", environment.get("PAM_USER"));
   setIfPresent(datagram, "tty", environment.get("PAM_TTY"));
   setIfPresent(datagram, "rhost", environment.get("PAM_RHOST"));
-  Object.assign(datagram, connectionFields(environment));
+  setConnectionFields(datagram, environment);
 
   const authInfo = environment.get("SSH_AUTH_INFO_0");
   if (authInfo !== undefined) {
@@ -57,39 +57,42 @@ export function buildLoginDatagram(
   return { type: "send", datagram };
 }
 
+/** The session stage of a PAM call; `auth`, `account` and `password` calls have none. */
+function sessionStageOf(pamType: string): SessionStage | undefined {
+  switch (pamType) {
+    case "open_session":
+      return "open";
+    case "close_session":
+      return "close";
+    default:
+      return undefined;
+  }
+}
+
 /**
- * Reads the client and server address and port from `SSH_CONNECTION`
+ * Sets the client and server address and port from `SSH_CONNECTION`
  * (`client-ip client-port server-ip server-port`). Without it (OpenSSH before 8.0), a
  * numeric `PAM_RHOST` stands in for the client address. sshd writes `UNKNOWN 65535` when
  * the connection is not a socket; that origin is left out rather than guessed.
  */
-function connectionFields(
+function setConnectionFields(
+  datagram: LoginDatagram,
   environment: ReadonlyMap<string, string>,
-): Pick<LoginDatagram, "ip" | "port" | "serverIp" | "serverPort"> {
-  const words = (environment.get("SSH_CONNECTION") ?? "").trim().split(/\s+/);
-  const [ip, port, serverIp, serverPort] = words;
-  const fields: Pick<LoginDatagram, "ip" | "port" | "serverIp" | "serverPort"> = {};
+): void {
+  const [ip, port, serverIp, serverPort] = splitWords(environment.get("SSH_CONNECTION") ?? "");
 
   if (ip !== undefined && isNumericAddress(ip)) {
-    fields.ip = ip;
-    if (port !== undefined && port !== "") fields.port = port;
-  } else if (ip === undefined || ip === "") {
+    datagram.ip = ip;
+    if (port !== undefined) datagram.port = port;
+  } else if (ip === undefined) {
     const rhost = environment.get("PAM_RHOST");
-    if (rhost !== undefined && isNumericAddress(rhost)) fields.ip = rhost;
+    if (rhost !== undefined && isNumericAddress(rhost)) datagram.ip = rhost;
   }
 
   if (serverIp !== undefined && isNumericAddress(serverIp)) {
-    fields.serverIp = serverIp;
-    if (serverPort !== undefined) fields.serverPort = serverPort;
+    datagram.serverIp = serverIp;
+    if (serverPort !== undefined) datagram.serverPort = serverPort;
   }
-  return fields;
-}
-
-/** Tells a numeric IPv4 or IPv6 address (with an optional zone) from a host name. */
-function isNumericAddress(text: string): boolean {
-  return (
-    /^\d{1,3}(\.\d{1,3}){3}$/.test(text) || /^[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*(%\S+)?$/.test(text)
-  );
 }
 
 function setIfPresent(

@@ -28,10 +28,12 @@ function main(argv: readonly string[]): void {
 /** Takes `--socket PATH` or `--socket=PATH` from the pam.d line; other words are ignored. */
 function socketPathFrom(argv: readonly string[]): string {
   let path = DEFAULT_SOCKET_PATH;
-  argv.forEach((word, index) => {
+  // A loop, not forEach(): see `splitEnvironBlock`.
+  for (let index = 0; index < argv.length; index++) {
+    const word = argv[index] ?? "";
     if (word === "--socket") path = argv[index + 1] ?? path;
     else if (word.startsWith("--socket=")) path = word.slice("--socket=".length);
-  });
+  }
   return path;
 }
 

@@ -1,9 +1,11 @@
-import { ptr } from "bun:ffi";
-import { errno, sys } from "./hook-libc.ts";
+import { errno, libc } from "./hook-libc.ts";
 
 const O_RDONLY_CLOEXEC = 0o2000000;
 const EINTR = 4;
-const CHUNK_BYTES = 16384;
+/** A pam_exec environment is a few hundred bytes; a bigger one makes the buffer grow. */
+const FIRST_READ_BYTES = 4096;
+
+const ENVIRON_PATH = new TextEncoder().encode("/proc/self/environ\0");
 
 /**
  * Reads the process's raw environment from `/proc/self/environ`, duplicates included,
@@ -12,20 +14,28 @@ const CHUNK_BYTES = 16384;
  * @returns The file's text, or an empty string when it cannot be read.
  */
 export function readEnvironBlock(): string {
-  const pathBytes = new TextEncoder().encode("/proc/self/environ\0");
-  const fd = sys.open(ptr(pathBytes), O_RDONLY_CLOEXEC);
+  const fd = libc().open(ENVIRON_PATH, O_RDONLY_CLOEXEC);
   if (fd < 0) return "";
   try {
-    const chunks: Uint8Array[] = [];
+    let buffer: Uint8Array = new Uint8Array(FIRST_READ_BYTES);
+    let length = 0;
     for (;;) {
-      const chunk = new Uint8Array(CHUNK_BYTES);
-      const count = Number(sys.read(fd, ptr(chunk), chunk.byteLength));
+      if (length === buffer.length) buffer = grow(buffer);
+      const count = Number(libc().read(fd, buffer.subarray(length), buffer.length - length));
       if (count < 0 && errno() === EINTR) continue;
       if (count <= 0) break;
-      chunks.push(chunk.subarray(0, count));
+      length += count;
     }
-    return Buffer.concat(chunks).toString("utf8");
+    // TextDecoder, not Buffer: Buffer's first use costs the hook more than this whole read.
+    // ignoreBOM keeps a leading U+FEFF, as Buffer does.
+    return new TextDecoder("utf-8", { ignoreBOM: true }).decode(buffer.subarray(0, length));
   } finally {
-    sys.close(fd);
+    libc().close(fd);
   }
+}
+
+function grow(buffer: Uint8Array): Uint8Array {
+  const bigger = new Uint8Array(buffer.length * 2);
+  bigger.set(buffer);
+  return bigger;
 }

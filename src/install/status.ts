@@ -1,0 +1,115 @@
+import { existsSync, lstatSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { openAgentLibc } from "../agent/agent-libc.ts";
+import { probeSocketPath } from "../agent/socket-probe.ts";
+import { AGENT_UNIT_NAME, AGENT_UNIT_PATH } from "./agent-unit.ts";
+import { BINARY_NAMES } from "./binaries.ts";
+import { runCommand } from "./command-runner.ts";
+import { readManifest } from "./install-manifest.ts";
+import { isMarkedLine } from "./pam-config.ts";
+import { SSHD_PAM_PATH } from "./pam-file.ts";
+import { detectServiceManager } from "./service-manager.ts";
+import { findSshd, readEffectiveSshdConfig } from "./sshd-probe.ts";
+
+/** One piece of the wiring, and whether it is in place. */
+export interface StatusItem {
+  name: string;
+  isOk: boolean;
+  detail: string;
+  /** What to run to put it right, when it is not. */
+  next?: string;
+}
+
+/** Where status looks. */
+export interface StatusOptions {
+  binDir: string;
+  socketPath: string;
+  stateDir: string;
+}
+
+/**
+ * Checks each piece of the wiring without changing anything: the programs, the PAM line,
+ * the UsePAM sshd keeps, the service unit, and whether an agent listens on the socket.
+ */
+export async function collectStatus(options: StatusOptions): Promise<StatusItem[]> {
+  const manifest = await readManifest(options.stateDir);
+  const binDir = manifest?.binDir ?? options.binDir;
+  const socketPath = manifest?.socketPath ?? options.socketPath;
+  const items = BINARY_NAMES.map((name) => binaryStatus(join(binDir, name)));
+  items.push(pamStatus(), usePamStatus(), unitStatus(), agentStatus(socketPath));
+  // TODO(#4): add the agent's counters (accepted, rejected, dropped) and its last login.
+  return items;
+}
+
+function binaryStatus(path: string): StatusItem {
+  const name = path;
+  try {
+    const info = lstatSync(path);
+    const detail = info.isSymbolicLink() ? "a link to the build" : "a copy of the build";
+    return existsSync(path)
+      ? { name, isOk: true, detail }
+      : { name, isOk: false, detail: "a broken link", next: "pika-agent install" };
+  } catch {
+    return { name, isOk: false, detail: "missing", next: "pika-agent install" };
+  }
+}
+
+function pamStatus(): StatusItem {
+  const name = `PAM line in ${SSHD_PAM_PATH}`;
+  if (!existsSync(SSHD_PAM_PATH))
+    return { name, isOk: false, detail: "no such file", next: "pika-agent install" };
+  const lines = readFileSync(SSHD_PAM_PATH, "utf8").split(/\r?\n/);
+  const at = lines.findIndex((line) => isMarkedLine(line));
+  return at === -1
+    ? { name, isOk: false, detail: "absent", next: "pika-agent install" }
+    : { name, isOk: true, detail: `line ${at + 1}` };
+}
+
+function usePamStatus(): StatusItem {
+  const name = "UsePAM (effective)";
+  const sshd = findSshd();
+  if (sshd === undefined) return { name, isOk: false, detail: "no sshd found" };
+  try {
+    const value = readEffectiveSshdConfig(sshd).get("usepam") ?? "unknown";
+    return value === "yes"
+      ? { name, isOk: true, detail: "yes" }
+      : { name, isOk: false, detail: value, next: "pika-agent install --restart-sshd" };
+  } catch (error) {
+    return { name, isOk: false, detail: error instanceof Error ? error.message : String(error) };
+  }
+}
+
+function unitStatus(): StatusItem {
+  const name = `service ${AGENT_UNIT_NAME}`;
+  const service = detectServiceManager();
+  if (service.type !== "systemd")
+    return { name, isOk: true, detail: "systemd is not running here" };
+  if (!existsSync(AGENT_UNIT_PATH))
+    return { name, isOk: false, detail: "no unit", next: "pika-agent install" };
+  const state = runCommand([service.systemctl, "is-active", AGENT_UNIT_NAME]).stdout.trim();
+  return state === "active"
+    ? { name, isOk: true, detail: "active" }
+    : { name, isOk: false, detail: state || "unknown", next: `systemctl start ${AGENT_UNIT_NAME}` };
+}
+
+function agentStatus(socketPath: string): StatusItem {
+  const name = `agent on ${socketPath}`;
+  const state = probeSocketPath(openAgentLibc(), socketPath);
+  switch (state.type) {
+    case "live":
+      return { name, isOk: true, detail: "listening" };
+    case "absent":
+      return { name, isOk: false, detail: "no socket", next: "start the agent: pika-agent run" };
+    case "stale":
+      return {
+        name,
+        isOk: false,
+        detail: "a stale socket: the agent died",
+        next: "start the agent again",
+      };
+    case "not-socket":
+      return { name, isOk: false, detail: "the path is not a socket" };
+    case "other-kind":
+      return { name, isOk: false, detail: `not pika's socket (${state.reason})` };
+  }
+}

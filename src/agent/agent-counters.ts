@@ -7,11 +7,13 @@ export interface AgentCounters {
   rejected: Partial<Record<RejectReason, number>>;
   /** Valid events refused because the queue was full. */
   dropped: number;
+  /** Probes answered (install's check, status). */
+  probes: number;
 }
 
 /** Fresh counters, all zero. */
 export function createCounters(): AgentCounters {
-  return { received: 0, accepted: 0, rejected: {}, dropped: 0 };
+  return { received: 0, accepted: 0, rejected: {}, dropped: 0, probes: 0 };
 }
 
 /** The sum of all rejections. */
@@ -19,7 +21,7 @@ export function totalRejected(counters: AgentCounters): number {
   return Object.values(counters.rejected).reduce((sum, count) => sum + count, 0);
 }
 
-/** One line for the log: `received 12, accepted 10, rejected 1 (not-json 1), dropped 1`. */
+/** One line for the log: `received 12, accepted 10, rejected 1 (not-json 1), dropped 0, probes 1`. */
 export function describeCounters(counters: AgentCounters): string {
   const reasons = Object.entries(counters.rejected)
     .map(([reason, count]) => `${reason} ${count}`)
@@ -30,5 +32,6 @@ export function describeCounters(counters: AgentCounters): string {
     `accepted ${counters.accepted}`,
     `rejected ${rejected}${rejected > 0 ? ` (${reasons})` : ""}`,
     `dropped ${counters.dropped}`,
+    `probes ${counters.probes}`,
   ].join(", ");
 }

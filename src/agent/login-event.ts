@@ -1,4 +1,5 @@
 import * as v from "valibot";
+import { MAX_NONCE_LENGTH } from "../datagram/agent-probe.ts";
 import { DATAGRAM_VERSION } from "../datagram/login-datagram.ts";
 import { normalizeAddress } from "./ip-address.ts";
 import type { SenderCredentials } from "./receiver-protocol.ts";
@@ -40,6 +41,13 @@ export const LoginDatagramSchema = v.object({
   truncated: v.optional(v.boolean()),
 });
 
+/** A probe: a sender asking the agent to answer (see `agent-probe.ts`). */
+const ProbeRequestSchema = v.object({
+  v: v.literal(DATAGRAM_VERSION),
+  type: v.literal("probe"),
+  nonce: v.pipe(v.string(), v.minLength(1), v.maxLength(MAX_NONCE_LENGTH)),
+});
+
 /** A validated datagram, before the agent stamps it. */
 export type ValidDatagram = v.InferOutput<typeof LoginDatagramSchema>;
 
@@ -68,6 +76,7 @@ export type RejectReason =
 /** The verdict on one datagram. */
 export type DatagramVerdict =
   | { type: "accepted"; event: LoginEvent }
+  | { type: "probe"; nonce: string }
   | { type: "rejected"; reason: RejectReason; detail: string };
 
 /** One received datagram and what the kernel says about it. */
@@ -84,7 +93,7 @@ const decoder = new TextDecoder("utf-8", { fatal: true });
 /**
  * Checks who sent a datagram and what it holds, and turns it into a login event: only
  * root may send; the text must be one JSON object of at most `maxBytes` that the schema
- * accepts. The agent fills `timestamp` and `status` when missing and normalises `ip`.
+ * accepts, or a probe, which the caller answers. The agent fills `timestamp` and `status` when missing and normalises `ip`.
  */
 export function judgeDatagram(received: ReceivedDatagram, maxBytes: number): DatagramVerdict {
   const { sender } = received;
@@ -102,6 +111,9 @@ export function judgeDatagram(received: ReceivedDatagram, maxBytes: number): Dat
   if (typeof parsed.value !== "object" || parsed.value === null || Array.isArray(parsed.value)) {
     return reject("not-object", `the JSON is ${describeJsonType(parsed.value)}, not an object`);
   }
+
+  const probe = v.safeParse(ProbeRequestSchema, parsed.value);
+  if (probe.success) return { type: "probe", nonce: probe.output.nonce };
 
   const result = v.safeParse(LoginDatagramSchema, parsed.value);
   if (!result.success) {

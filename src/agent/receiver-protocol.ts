@@ -23,6 +23,8 @@ export type ReceiverMessage =
       size: number;
       /** `null` when the kernel attached no credentials. */
       sender: SenderCredentials | null;
+      /** The sender's own address (`struct sockaddr_un`), when it bound one to hear back. */
+      replyTo: Uint8Array | null;
     }
   | { type: "stopped" }
   | { type: "failed"; errno: number; message: string };

@@ -14,6 +14,8 @@ const CONTROL_BYTES = 256;
 const MSGHDR_BYTES = 56;
 const IOVEC_BYTES = 16;
 const CMSGHDR_BYTES = 16;
+// struct sockaddr_un: a 2-byte family and a 108-byte path.
+const SOCKADDR_UN_BYTES = 110;
 
 declare const self: Worker;
 
@@ -31,10 +33,12 @@ function receiveUntilStopped(libc: AgentLibc, start: ReceiverStart): ReceiverMes
   // time its `.buffer` is read, which would leave recvmsg writing to a stale address.
   const data = new Uint8Array(new ArrayBuffer(start.bufferBytes));
   const control = new Uint8Array(new ArrayBuffer(CONTROL_BYTES));
+  const name = new Uint8Array(new ArrayBuffer(SOCKADDR_UN_BYTES));
   const iovec = new DataView(new ArrayBuffer(IOVEC_BYTES));
   const header = new DataView(new ArrayBuffer(MSGHDR_BYTES));
   iovec.setBigUint64(0, BigInt(ptr(data)), true);
   iovec.setBigUint64(8, BigInt(data.byteLength), true);
+  header.setBigUint64(0, BigInt(ptr(name)), true);
   header.setBigUint64(16, BigInt(ptr(iovec)), true);
   header.setBigUint64(24, 1n, true);
   header.setBigUint64(32, BigInt(ptr(control)), true);
@@ -43,6 +47,7 @@ function receiveUntilStopped(libc: AgentLibc, start: ReceiverStart): ReceiverMes
 
   for (;;) {
     header.setBigUint64(40, BigInt(CONTROL_BYTES), true);
+    header.setUint32(8, SOCKADDR_UN_BYTES, true);
     const size = Number(libc.sys.recvmsg(start.fd, headerPointer, flags));
     if (Atomics.load(start.stopFlag, 0) === 1) return { type: "stopped" };
     if (size < 0) {
@@ -54,7 +59,11 @@ function receiveUntilStopped(libc: AgentLibc, start: ReceiverStart): ReceiverMes
     const controlLength = Number(header.getBigUint64(40, true));
     const bytes = data.slice(0, Math.min(size, data.byteLength));
     const sender = readControlMessages(libc, control, controlLength);
-    post({ type: "datagram", bytes, size, sender }, [bytes.buffer]);
+    // An unbound sender has a name of the family alone; only a bound one can hear back.
+    const nameLength = Math.min(header.getUint32(8, true), SOCKADDR_UN_BYTES);
+    const replyTo = nameLength > 2 ? name.slice(0, nameLength) : null;
+    const transfer = replyTo === null ? [bytes.buffer] : [bytes.buffer, replyTo.buffer];
+    post({ type: "datagram", bytes, size, sender, replyTo }, transfer);
   }
 }
 

@@ -9,6 +9,7 @@ import { BoundedQueue } from "./bounded-queue.ts";
 import { BurstReporter } from "./burst-reporter.ts";
 import { startReceiver } from "./datagram-receiver.ts";
 import { inertText } from "./inert-text.ts";
+import { buildProbeAnswer, sendProbeAnswer } from "./probe-answer.ts";
 import { formatLoginLine } from "./login-line.ts";
 import { judgeDatagram } from "./login-event.ts";
 import type { LoginEvent } from "./login-event.ts";
@@ -82,11 +83,22 @@ async function receiveUntilStopped(
 
   // Judge every datagram as it arrives; each lands in exactly one counter.
   let failure: string | undefined;
+  let lastLogin: LoginEvent | undefined;
+  const startedAt = Date.now();
   const receiver = startReceiver(libc, socket.fd, {
     onDatagram(message) {
       counters.received += 1;
       const verdict = judgeDatagram({ ...message, receivedAt: Date.now() }, MAX_DATAGRAM_BYTES);
-      if (verdict.type === "rejected") {
+      if (verdict.type === "probe") {
+        counters.probes += 1;
+        const answer = buildProbeAnswer(verdict.nonce, {
+          pid: process.pid,
+          startedAt,
+          counters,
+          lastLogin,
+        });
+        if (message.replyTo !== null) sendProbeAnswer(libc, socket.fd, message.replyTo, answer);
+      } else if (verdict.type === "rejected") {
         counters.rejected[verdict.reason] = (counters.rejected[verdict.reason] ?? 0) + 1;
         trouble.add(
           `rejected (${verdict.reason})`,
@@ -94,6 +106,7 @@ async function receiveUntilStopped(
         );
       } else if (queue.push(verdict.event)) {
         counters.accepted += 1;
+        lastLogin = verdict.event;
       } else {
         counters.dropped += 1;
         trouble.add(

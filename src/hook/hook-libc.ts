@@ -30,13 +30,15 @@ function isFfi(value: unknown): value is Ffi {
 
 /**
  * The few libc calls the hook makes. Every symbol costs start-up time (Bun generates call
- * thunks for each), so this list holds only what reading the environment and sending one
- * datagram need.
+ * thunks for each), so this list holds only what reading the environment, sending one
+ * datagram and hearing a probe's answer need.
  */
 function openLibc() {
   const library = findFfi().dlopen("libc.so.6", {
     socket: { args: ["i32", "i32", "i32"], returns: "i32" },
     connect: { args: ["i32", "ptr", "u32"], returns: "i32" },
+    bind: { args: ["i32", "ptr", "u32"], returns: "i32" },
+    recv: { args: ["i32", "ptr", "u64", "i32"], returns: "i64" },
     send: { args: ["i32", "ptr", "u64", "i32"], returns: "i64" },
     poll: { args: ["ptr", "u64", "i32"], returns: "i32" },
     open: { args: ["ptr", "i32"], returns: "i32" },

@@ -2,6 +2,7 @@ import { DEFAULT_SOCKET_PATH } from "../datagram/login-datagram.ts";
 import { buildLoginDatagram } from "./build-datagram.ts";
 import { encodeDatagram } from "./encode-datagram.ts";
 import { parsePamEnvironment, splitEnvironBlock } from "./pam-environment.ts";
+import { probeAgent } from "./probe-agent.ts";
 import { readEnvironBlock } from "./read-environ.ts";
 import { sendDatagram } from "./unix-datagram-sender.ts";
 
@@ -11,35 +12,50 @@ import { sendDatagram } from "./unix-datagram-sender.ts";
  */
 const QUEUE_WAIT_MS = 20;
 
+/** How long `--probe` waits for the agent's answer, in milliseconds. */
+const PROBE_WAIT_MS = 2000;
+
 /**
  * `pika-ssh-login-hook [--socket PATH]`, run by pam_exec at every session open and close.
  * It prints nothing (pam_exec can show output to the user) and always exits 0.
+ *
+ * `pika-ssh-login-hook --probe [--socket PATH]`, run by `pika-agent install` and never by
+ * PAM, asks the agent to answer and exits 0 when it did, 1 when it did not.
  */
-function main(argv: readonly string[]): void {
+function main(argv: readonly string[]): number {
+  const options = readArguments(argv);
+  if (options.isProbe) return probeAgent(options.socketPath, PROBE_WAIT_MS) ? 0 : 1;
+
   const environment = parsePamEnvironment(splitEnvironBlock(readEnvironBlock()));
   const decision = buildLoginDatagram(environment, { parentPid: process.ppid, now: Date.now() });
-  if (decision.type === "skip") return;
+  if (decision.type === "skip") return 0;
 
   // TODO(#4): when the agent cannot take the datagram (down, refused, queue full), write
   // it to the spool directory instead of giving it up.
-  sendDatagram(socketPathFrom(argv), encodeDatagram(decision.datagram), QUEUE_WAIT_MS);
+  sendDatagram(options.socketPath, encodeDatagram(decision.datagram), QUEUE_WAIT_MS);
+  return 0;
 }
 
-/** Takes `--socket PATH` or `--socket=PATH` from the pam.d line; other words are ignored. */
-function socketPathFrom(argv: readonly string[]): string {
-  let path = DEFAULT_SOCKET_PATH;
-  // A loop, not forEach(): see `splitEnvironBlock`.
+/**
+ * Takes `--socket PATH` or `--socket=PATH` from the pam.d line, and `--probe`; other words
+ * are ignored. A loop rather than array methods: see `splitEnvironBlock`.
+ */
+function readArguments(argv: readonly string[]): { socketPath: string; isProbe: boolean } {
+  let socketPath = DEFAULT_SOCKET_PATH;
+  let isProbe = false;
   for (let index = 0; index < argv.length; index++) {
     const word = argv[index] ?? "";
-    if (word === "--socket") path = argv[index + 1] ?? path;
-    else if (word.startsWith("--socket=")) path = word.slice("--socket=".length);
+    if (word === "--socket") socketPath = argv[index + 1] ?? socketPath;
+    else if (word.startsWith("--socket=")) socketPath = word.slice("--socket=".length);
+    else if (word === "--probe") isProbe = true;
   }
-  return path;
+  return { socketPath, isProbe };
 }
 
+let exitCode = 0;
 try {
-  main(process.argv.slice(2));
+  exitCode = main(process.argv.slice(2));
 } catch {
   // Nothing may reach the user or fail the login; the agent's counters show what is missing.
 }
-process.exit(0);
+process.exit(exitCode);

@@ -80,7 +80,7 @@ function pollFdFor(fd: number): Int32Array {
 }
 
 /** Builds a `sockaddr_un`, or `undefined` when the path does not fit in `sun_path`. */
-function socketAddress(path: string): Uint8Array | undefined {
+export function socketAddress(path: string): Uint8Array | undefined {
   const pathBytes = encoder.encode(path);
   if (pathBytes.length === 0 || pathBytes.length >= SUN_PATH_BYTES) return undefined;
   // sun_family, a 16-bit integer in host byte order: little-endian on x86_64 and arm64.

@@ -73,7 +73,7 @@ export async function install(
     progress.hasReloadedSshd = reloadSshd(plan, options.isSshdRestarted, report);
 
     report.step("verify");
-    report.info(await verifyDelivery(options.binDir, options.socketPath));
+    report.info(verifyDelivery(options.binDir, options.socketPath));
 
     const base = {
       version: 1 as const,

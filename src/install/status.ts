@@ -1,7 +1,11 @@
 import { existsSync, lstatSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { openAgentLibc } from "../agent/agent-libc.ts";
+import { inertText } from "../agent/inert-text.ts";
+import { queryAgent } from "../agent/agent-query.ts";
+import type { AgentQueryResult } from "../agent/agent-query.ts";
 import { probeSocketPath } from "../agent/socket-probe.ts";
+import type { ProbeAnswer } from "../datagram/agent-probe.ts";
 import { AGENT_UNIT_NAME, AGENT_UNIT_PATH } from "./agent-unit.ts";
 import { BINARY_NAMES } from "./binaries.ts";
 import { runCommand } from "./command-runner.ts";
@@ -11,6 +15,9 @@ import { SSHD_PAM_PATH } from "./pam-file.ts";
 import { detectServiceManager } from "./service-manager.ts";
 import { findSshd, readEffectiveSshdConfig } from "./sshd-probe.ts";
 
+/** How long status waits for the agent to answer, in milliseconds. */
+const QUERY_WAIT_MS = 2000;
+
 /** One piece of the wiring, and whether it is in place. */
 export interface StatusItem {
   name: string;
@@ -18,6 +25,8 @@ export interface StatusItem {
   detail: string;
   /** What to run to put it right, when it is not. */
   next?: string;
+  /** The agent's own answer, for `--json`. */
+  answer?: ProbeAnswer;
 }
 
 /** Where status looks. */
@@ -37,7 +46,6 @@ export async function collectStatus(options: StatusOptions): Promise<StatusItem[
   const socketPath = manifest?.socketPath ?? options.socketPath;
   const items = BINARY_NAMES.map((name) => binaryStatus(join(binDir, name)));
   items.push(pamStatus(), usePamStatus(), unitStatus(), agentStatus(socketPath));
-  // TODO(#4): add the agent's counters (accepted, rejected, dropped) and its last login.
   return items;
 }
 
@@ -94,10 +102,11 @@ function unitStatus(): StatusItem {
 
 function agentStatus(socketPath: string): StatusItem {
   const name = `agent on ${socketPath}`;
-  const state = probeSocketPath(openAgentLibc(), socketPath);
+  const libc = openAgentLibc();
+  const state = probeSocketPath(libc, socketPath);
   switch (state.type) {
     case "live":
-      return { name, isOk: true, detail: "listening" };
+      return describeAnswer(name, queryAgent(libc, socketPath, QUERY_WAIT_MS));
     case "absent":
       return { name, isOk: false, detail: "no socket", next: "start the agent: pika-agent run" };
     case "stale":
@@ -112,4 +121,30 @@ function agentStatus(socketPath: string): StatusItem {
     case "other-kind":
       return { name, isOk: false, detail: `not pika's socket (${state.reason})` };
   }
+}
+
+/** Turns the agent's answer into a line: its pid, counters and newest login. */
+function describeAnswer(name: string, result: AgentQueryResult): StatusItem {
+  if (result.type !== "answered") {
+    const why = result.type === "silent" ? "it did not answer a probe" : result.reason;
+    return { name, isOk: false, detail: `listening, but ${why}`, next: "restart the agent" };
+  }
+  const { answer } = result;
+  const { counters } = answer;
+  const rejected = Object.values(counters.rejected).reduce((sum, count) => sum + count, 0);
+  const reasons = Object.entries(counters.rejected).map(([reason, count]) => `${reason} ${count}`);
+  const parts = [
+    `pid ${answer.pid}, up since ${new Date(answer.startedAt).toISOString()}`,
+    `accepted ${counters.accepted}`,
+    `rejected ${rejected}${reasons.length > 0 ? ` (${reasons.join(", ")})` : ""}`,
+    `dropped ${counters.dropped}`,
+  ];
+  const last = answer.lastLogin;
+  if (last !== undefined) {
+    const when = new Date(last.receivedAt).toISOString();
+    parts.push(
+      `last ${last.type} ${inertText(last.username)} from ${inertText(last.ip ?? "?")} at ${when}`,
+    );
+  }
+  return { name, isOk: true, detail: parts.join("; "), answer };
 }

@@ -15,7 +15,8 @@ function judge(payload: string | Uint8Array, overrides: Partial<ReceivedDatagram
 }
 
 function accepted(verdict: DatagramVerdict) {
-  if (verdict.type !== "accepted") throw new Error(`rejected: ${verdict.detail}`);
+  if (verdict.type === "rejected") throw new Error(`rejected: ${verdict.detail}`);
+  if (verdict.type === "probe") throw new Error("taken for a probe");
   return verdict.event;
 }
 
@@ -56,6 +57,24 @@ describe("judgeDatagram()", () => {
       type: "rejected",
       reason: "sender-not-root",
       detail: "sender pid 99 uid 1000 is not root",
+    });
+  });
+
+  test("recognises a probe and keeps its nonce", () => {
+    expect(judge('{"v":1,"type":"probe","nonce":"n-1"}')).toEqual({ type: "probe", nonce: "n-1" });
+  });
+
+  test("answers no probe from a sender that is not root", () => {
+    const verdict = judge('{"v":1,"type":"probe","nonce":"n-1"}', {
+      sender: { pid: 9, uid: 1000, gid: 1000 },
+    });
+    expect(verdict).toMatchObject({ type: "rejected", reason: "sender-not-root" });
+  });
+
+  test("rejects a probe without a usable nonce", () => {
+    expect(judge('{"v":1,"type":"probe"}')).toMatchObject({ reason: "invalid-field" });
+    expect(judge(`{"v":1,"type":"probe","nonce":"${"x".repeat(65)}"}`)).toMatchObject({
+      reason: "invalid-field",
     });
   });
 

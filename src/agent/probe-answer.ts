@@ -1,0 +1,57 @@
+import type { ProbeAnswer } from "../datagram/agent-probe.ts";
+import { LINUX } from "./agent-libc.ts";
+import type { AgentLibc } from "./agent-libc.ts";
+import type { AgentCounters } from "./agent-counters.ts";
+import type { LoginEvent } from "./login-event.ts";
+
+/** What the agent knows about itself when it answers a probe. */
+export interface AgentState {
+  pid: number;
+  startedAt: number;
+  counters: AgentCounters;
+  lastLogin: LoginEvent | undefined;
+}
+
+/** Builds the answer to a probe from the agent's state. */
+export function buildProbeAnswer(nonce: string, state: AgentState): ProbeAnswer {
+  const { counters, lastLogin } = state;
+  const answer: ProbeAnswer = {
+    v: 1,
+    type: "probe-answer",
+    nonce,
+    pid: state.pid,
+    startedAt: state.startedAt,
+    counters: {
+      received: counters.received,
+      accepted: counters.accepted,
+      rejected: { ...counters.rejected },
+      dropped: counters.dropped,
+      probes: counters.probes,
+    },
+  };
+  if (lastLogin !== undefined) {
+    const { type, username, ip, receivedAt } = lastLogin;
+    answer.lastLogin =
+      ip === undefined ? { type, username, receivedAt } : { type, username, ip, receivedAt };
+  }
+  return answer;
+}
+
+/**
+ * Sends an answer to the address a probe came from, without blocking: a sender that
+ * stopped listening must not hold the agent up.
+ *
+ * @returns Whether the kernel took the answer.
+ */
+export function sendProbeAnswer(
+  libc: AgentLibc,
+  fd: number,
+  replyTo: Uint8Array,
+  answer: ProbeAnswer,
+): boolean {
+  const bytes = new TextEncoder().encode(JSON.stringify(answer));
+  const flags = LINUX.MSG_DONTWAIT | LINUX.MSG_NOSIGNAL;
+  return (
+    Number(libc.sys.sendto(fd, bytes, bytes.byteLength, flags, replyTo, replyTo.byteLength)) >= 0
+  );
+}

@@ -1,0 +1,57 @@
+import { errno, libc } from "./hook-libc.ts";
+import { socketAddress } from "./unix-datagram-sender.ts";
+
+const AF_UNIX = 1;
+const SOCK_DGRAM = 2;
+const SOCK_NONBLOCK = 0o4000;
+const SOCK_CLOEXEC = 0o2000000;
+const MSG_DONTWAIT = 0x40;
+const MSG_NOSIGNAL = 0x4000;
+const POLLIN = 0x1;
+const ANSWER_BYTES = 4096;
+
+/**
+ * Sends the agent a probe and waits up to `waitMs` for its answer: the check that this
+ * hook, where it is installed, reaches the agent. The hook binds an abstract address the
+ * kernel picks, so the agent can reply and nothing is left on the file system. Used by
+ * `pika-agent install`, never by PAM.
+ *
+ * @returns Whether the agent answered this probe.
+ */
+export function probeAgent(socketPath: string, waitMs: number): boolean {
+  const address = socketAddress(socketPath);
+  if (address === undefined) return false;
+  const fd = libc().socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  try {
+    const family = new Uint8Array([AF_UNIX, 0]);
+    if (libc().bind(fd, family, family.byteLength) !== 0) return false;
+    if (libc().connect(fd, address, address.byteLength) !== 0) return false;
+
+    const nonce = `hook-${process.pid}-${Date.now()}`;
+    const probe = new TextEncoder().encode(JSON.stringify({ v: 1, type: "probe", nonce }));
+    if (libc().send(fd, probe, probe.byteLength, MSG_NOSIGNAL) < 0) return false;
+    return awaitAnswer(fd, nonce, performance.now() + waitMs);
+  } finally {
+    libc().close(fd);
+  }
+}
+
+function awaitAnswer(fd: number, nonce: string, deadline: number): boolean {
+  const buffer = new Uint8Array(ANSWER_BYTES);
+  const pollFd = new Int32Array([fd, POLLIN]);
+  for (
+    let remaining = deadline - performance.now();
+    remaining > 0;
+    remaining = deadline - performance.now()
+  ) {
+    libc().poll(pollFd, 1, Math.ceil(remaining));
+    const size = Number(libc().recv(fd, buffer, buffer.byteLength, MSG_DONTWAIT));
+    if (size < 0 && errno() !== 11) return false;
+    if (size <= 0) continue;
+    // The socket is connected, so only the agent can have sent this.
+    if (new TextDecoder().decode(buffer.subarray(0, size)).includes(`"nonce":"${nonce}"`))
+      return true;
+  }
+  return false;
+}

@@ -76,7 +76,7 @@ describe("queryAgent()", () => {
       ["--socket", socketPath],
     );
     expect(login.exitCode).toBe(0);
-    await agent.waitForEvent((event) => event.username === "alice");
+    await agent.waitForEvent((event) => event.username === "alice", 0, "the login of alice");
 
     const result = queryAgent(openAgentLibc(), socketPath, 2000);
     expect(result).toMatchObject({

@@ -19,18 +19,24 @@ const BINARIES: BinarySpec[] = [
   },
 ];
 
+/**
+ * How both binaries are compiled. A .env or bunfig.toml in the working directory of a
+ * compiled binary would otherwise be read at start-up: one could redirect the hook's socket.
+ */
+export const COMPILE_FLAGS = [
+  "--compile",
+  "--minify",
+  "--bytecode",
+  "--format=esm",
+  "--no-compile-autoload-dotenv",
+  "--no-compile-autoload-bunfig",
+];
+
 async function buildBinary(spec: BinarySpec): Promise<void> {
-  // A .env or bunfig.toml in the working directory of a compiled binary would otherwise be
-  // read at start-up: one could redirect the hook's socket.
   const command = [
     process.execPath,
     "build",
-    "--compile",
-    "--minify",
-    "--bytecode",
-    "--format=esm",
-    "--no-compile-autoload-dotenv",
-    "--no-compile-autoload-bunfig",
+    ...COMPILE_FLAGS,
     ...spec.entrypoints,
     "--outfile",
     spec.outfile,
@@ -43,5 +49,7 @@ async function buildBinary(spec: BinarySpec): Promise<void> {
   console.log(`built ${spec.outfile} (${(size / 1024 / 1024).toFixed(1)} MiB)`);
 }
 
-await mkdir("dist", { recursive: true });
-for (const spec of BINARIES) await buildBinary(spec);
+if (import.meta.main) {
+  await mkdir("dist", { recursive: true });
+  for (const spec of BINARIES) await buildBinary(spec);
+}

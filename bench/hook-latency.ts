@@ -19,18 +19,11 @@ import { resetPageCache } from "./page-cache.ts";
 import { startReceiver } from "./receiver.ts";
 import type { Receiver } from "./receiver.ts";
 import { summarize } from "./summary.ts";
+// The flags the hook is compiled with, so the empty program starts the way the hook does.
+import { COMPILE_FLAGS } from "../build.ts";
 
 /** Untimed rounds first, so every program has run a few times before timing starts. */
 const WARMUP_ROUNDS = 10;
-/** The flags `build.ts` compiles with, so the empty program starts the way the hook does. */
-const COMPILE_FLAGS = [
-  "--compile",
-  "--minify",
-  "--bytecode",
-  "--format=esm",
-  "--no-compile-autoload-dotenv",
-  "--no-compile-autoload-bunfig",
-];
 
 const REPO = join(import.meta.dir, "..");
 const HOOK = join(REPO, "dist", "pika-ssh-login-hook");

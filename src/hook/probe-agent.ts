@@ -1,13 +1,17 @@
 import { errno, libc } from "./hook-libc.ts";
 import { socketAddress } from "./unix-datagram-sender.ts";
 
-const AF_UNIX = 1;
-const SOCK_DGRAM = 2;
-const SOCK_NONBLOCK = 0o4000;
-const SOCK_CLOEXEC = 0o2000000;
-const MSG_DONTWAIT = 0x40;
-const MSG_NOSIGNAL = 0x4000;
-const POLLIN = 0x1;
+import {
+  AF_UNIX,
+  EAGAIN,
+  MSG_DONTWAIT,
+  MSG_NOSIGNAL,
+  POLLIN,
+  SOCK_CLOEXEC,
+  SOCK_DGRAM,
+  SOCK_NONBLOCK,
+} from "./linux-socket.ts";
+
 const ANSWER_BYTES = 4096;
 
 /**
@@ -47,7 +51,7 @@ function awaitAnswer(fd: number, nonce: string, deadline: number): boolean {
   ) {
     libc().poll(pollFd, 1, Math.ceil(remaining));
     const size = Number(libc().recv(fd, buffer, buffer.byteLength, MSG_DONTWAIT));
-    if (size < 0 && errno() !== 11) return false;
+    if (size < 0 && errno() !== EAGAIN) return false;
     if (size <= 0) continue;
     // The socket is connected, so only the agent can have sent this.
     if (new TextDecoder().decode(buffer.subarray(0, size)).includes(`"nonce":"${nonce}"`))

@@ -1,7 +1,7 @@
 import { errno, libc } from "./hook-libc.ts";
 
 const O_RDONLY_CLOEXEC = 0o2000000;
-const EINTR = 4;
+import { EINTR } from "./linux-socket.ts";
 /** A pam_exec environment is a few hundred bytes; a bigger one makes the buffer grow. */
 const FIRST_READ_BYTES = 4096;
 

@@ -1,18 +1,19 @@
 import { errno, libc } from "./hook-libc.ts";
 
-// Linux values, the same on x86_64 and arm64.
-const AF_UNIX = 1;
-const SOCK_DGRAM = 2;
-const SOCK_NONBLOCK = 0o4000;
-const SOCK_CLOEXEC = 0o2000000;
-const MSG_DONTWAIT = 0x40;
-const MSG_NOSIGNAL = 0x4000;
-const POLLOUT = 0x4;
-const EINTR = 4;
-const EAGAIN = 11;
-const ENOENT = 2;
-const ECONNREFUSED = 111;
-const SUN_PATH_BYTES = 108;
+import {
+  AF_UNIX,
+  EAGAIN,
+  ECONNREFUSED,
+  EINTR,
+  ENOENT,
+  MSG_DONTWAIT,
+  MSG_NOSIGNAL,
+  POLLOUT,
+  SOCK_CLOEXEC,
+  SOCK_DGRAM,
+  SOCK_NONBLOCK,
+  SUN_PATH_BYTES,
+} from "./linux-socket.ts";
 
 /** How one attempt to send ended. */
 export type SendOutcome =

@@ -1,7 +1,7 @@
 import { mkdir, readFile, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import * as v from "valibot";
-import { writeFileAtomically } from "./file-transaction.ts";
+import { writeFileAtomically } from "./atomic-file.ts";
 import type { FileChange } from "./file-transaction.ts";
 import { InstallError } from "./install-error.ts";
 

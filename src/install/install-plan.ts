@@ -42,6 +42,10 @@ export interface InstallPlan {
   pam: PamHookPlan;
   binaries: BinaryPlan[];
   service: ServiceManager;
+  /** The agent's socket, as the PAM line and the agent's command name it. */
+  socketPath: string;
+  /** `--no-service`: leave the service manager alone and say how to run the agent. */
+  isServiceSkipped: boolean;
   /** The unit's new text, or `undefined` when it is already right or not wanted. */
   unit: FileEdit | undefined;
   /** Every text file edit, in the order they are applied. */
@@ -115,6 +119,8 @@ export function planInstall(options: InstallOptions): InstallPlan {
     pam,
     binaries: planBinaries(options.buildDir, options.binDir),
     service,
+    socketPath: options.socketPath,
+    isServiceSkipped: options.isServiceSkipped,
     unit,
     edits,
   };

@@ -1,3 +1,4 @@
+import { DEFAULT_SOCKET_PATH } from "../datagram/login-datagram.ts";
 import { AGENT_UNIT_NAME } from "./agent-unit.ts";
 import { describeFailure, runCommand } from "./command-runner.ts";
 import type { FileTransaction } from "./file-transaction.ts";
@@ -55,38 +56,49 @@ export async function installBinaries(
 }
 
 /**
- * Writes and starts the agent's unit where systemd runs; elsewhere says how to run it.
+ * Writes and starts the agent's unit where systemd runs; elsewhere, or with `--no-service`,
+ * says how to run the agent.
  *
- * @returns Whether the agent was started, so an undo stops it.
+ * @param progress Marked as soon as the agent may have been enabled, so an undo disables it:
+ *   `systemctl enable --now` that fails to start the agent has already enabled it.
  */
 export async function installService(
   plan: InstallPlan,
   transaction: FileTransaction,
   details: Details,
   report: StepReporter,
-): Promise<boolean> {
+  progress: { hasStartedAgent: boolean },
+): Promise<void> {
   report.step("service");
-  if (plan.service.type !== "systemd") {
+  if (plan.isServiceSkipped || plan.service.type !== "systemd") {
     const agent = plan.binaries.find((binary) => binary.name === "pika-agent")?.path;
-    report.warn(`systemd is not running here: start the agent with your init system, as root:`);
-    report.raw(`  ${agent ?? "pika-agent"} run`);
-    return false;
+    const socket = plan.socketPath === DEFAULT_SOCKET_PATH ? "" : ` --socket ${plan.socketPath}`;
+    report.warn(
+      plan.isServiceSkipped
+        ? "--no-service: start the agent yourself, as root:"
+        : "systemd is not running here: start the agent with your init system, as root:",
+    );
+    report.raw(`  ${agent ?? "pika-agent"} run${socket}`);
+    return;
   }
   if (plan.unit !== undefined) {
     await transaction.writeFile(plan.unit.path, plan.unit.after, { mode: 0o644 });
     details.set(plan.unit.path, { role: "unit" });
   }
-  for (const verb of [["daemon-reload"], ["enable", "--now", AGENT_UNIT_NAME]]) {
-    const result = runCommand([plan.service.systemctl, ...verb]);
-    if (result.exitCode !== 0) {
-      throw new InstallError(
-        "service",
-        `systemctl ${verb.join(" ")} failed: ${describeFailure(result)}`,
-      );
-    }
-  }
+  runSystemctl(plan.service.systemctl, ["daemon-reload"]);
+  progress.hasStartedAgent = true;
+  runSystemctl(plan.service.systemctl, ["enable", "--now", AGENT_UNIT_NAME]);
   report.info(`${AGENT_UNIT_NAME} is enabled and running`);
-  return true;
+}
+
+function runSystemctl(systemctl: string, verb: readonly string[]): void {
+  const result = runCommand([systemctl, ...verb]);
+  if (result.exitCode !== 0) {
+    throw new InstallError(
+      "service",
+      `systemctl ${verb.join(" ")} failed: ${describeFailure(result)}`,
+    );
+  }
 }
 
 /**

@@ -67,7 +67,7 @@ export async function install(
   const progress = { hasStartedAgent: false, hasReloadedSshd: false };
   try {
     await installBinaries(plan, transaction, details, report);
-    progress.hasStartedAgent = await installService(plan, transaction, details, report);
+    await installService(plan, transaction, details, report, progress);
     await enableUsePam(plan, transaction, details, report);
     await addPamLine(plan, transaction, details, report);
     progress.hasReloadedSshd = reloadSshd(plan, options.isSshdRestarted, report);
@@ -106,7 +106,9 @@ async function undo(
   const { undone, errors } = await transaction.rollback();
   for (const change of undone) report.info(change.summary);
   for (const error of errors) report.warn(error.message);
-  if (plan.service.type === "systemd") runCommand([plan.service.systemctl, "daemon-reload"]);
+  if (plan.service.type === "systemd" && !plan.isServiceSkipped) {
+    runCommand([plan.service.systemctl, "daemon-reload"]);
+  }
 
   // sshd re-read the configuration this install wrote; make it read the original again.
   if (progress.hasReloadedSshd) reloadSshd(plan, true, report);

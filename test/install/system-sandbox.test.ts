@@ -184,6 +184,17 @@ describe.skipIf(!canRun)("the service stand-ins", () => {
     expect(shown).toEqual({ exitCode: 0, stdout: "ssh.service\n", stderr: "" });
   });
 
+  test("`systemctl show --property=LoadState` says loaded for both of Debian's ssh unit names", async () => {
+    const sandbox = running();
+    const shown = await sandbox.run(
+      words("systemctl show --property=LoadState --value ssh.service sshd.service"),
+    );
+    expect(shown).toEqual({ exitCode: 0, stdout: "loaded\nloaded\n", stderr: "" });
+    expect(await sandbox.run(words("systemctl show -p LoadState ssh"))).toMatchObject({
+      stdout: "LoadState=loaded\n",
+    });
+  });
+
   test("reloading ssh without a running sshd fails as systemctl does", async () => {
     const sandbox = running();
     expect(await sandbox.run(["systemctl", "reload", "ssh"])).toEqual({
@@ -212,6 +223,10 @@ describe.skipIf(!canRun)("the service stand-ins", () => {
         stderr: "Failed to reload ssh.service: Unit ssh.service not found.\n",
       });
       expect(await sandbox.run(["service", "ssh", "reload"])).toMatchObject({ exitCode: 1 });
+      const shown = await sandbox.run(
+        words("systemctl show --property=LoadState --value ssh.service sshd.service"),
+      );
+      expect(shown.stdout).toBe("not-found\nloaded\n");
     });
   });
 });

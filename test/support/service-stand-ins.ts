@@ -156,13 +156,30 @@ reload | restart | reload-or-restart | try-restart | try-reload-or-restart)
     fi
   done ;;
 show)
-  # Only the Id property is known: what \`--property=Id\` shows for each ssh unit.
-  prefix=Id=
-  for arg in "$@"; do [ "$arg" = --value ] && prefix=; done
+  # Id and LoadState are known, for the ssh units: what \`--property=Id\` or
+  # \`--property=LoadState\` shows, with \`--value\` or as \`Name=value\`.
+  property=Id
+  prefix=yes
+  previous=
+  for arg in "$@"; do
+    case $previous in -p | --property) property=$arg ;; esac
+    case $arg in
+    --property=*) property=\${arg#--property=} ;;
+    --value) prefix= ;;
+    esac
+    previous=$arg
+  done
   for unit in "$@"; do
-    if is_ssh_unit "$unit"; then echo "\${prefix}${options.sshService}.service"
-    elif is_named_like_ssh "$unit"; then echo "\${prefix}\${unit%.service}.service"
+    if is_ssh_unit "$unit"; then id=${options.sshService}.service state=loaded
+    elif is_named_like_ssh "$unit"; then id=\${unit%.service}.service state=not-found
+    else continue
     fi
+    case $property in
+    Id) value=$id ;;
+    LoadState) value=$state ;;
+    *) continue ;;
+    esac
+    if [ -n "$prefix" ]; then echo "$property=$value"; else echo "$value"; fi
   done ;;
 is-active)
   for unit in "$@"; do

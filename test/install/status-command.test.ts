@@ -1,0 +1,106 @@
+/**
+ * Proofs about `pika-agent status` in a system sandbox: before install it names each missing
+ * piece and fails; after install, with the agent running, every piece is in place.
+ */
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import * as v from "valibot";
+import { AgentProcess } from "../support/agent-process.ts";
+import { agentSocketPath, runAgentCommand } from "../support/install-commands.ts";
+import { requireBuiltBinaries } from "../support/preconditions.ts";
+import { SANDBOX_START_TIMEOUT_MS, useSystemSandbox } from "../support/system-sandbox-hooks.ts";
+import type { SystemSandbox } from "../support/system-sandbox.ts";
+import { findMissingSystemSandboxPrerequisites } from "../support/system-sandbox.ts";
+
+const missing = findMissingSystemSandboxPrerequisites();
+const isCi = (process.env.CI ?? "") !== "";
+const canRun = missing.length === 0;
+if (!canRun && !isCi) console.warn(`Skipping the status command tests: ${missing.join("; ")}`);
+if (canRun) requireBuiltBinaries();
+
+setDefaultTimeout(30_000);
+
+/** One piece of `status --json` output. */
+const StatusItemSchema = v.object({
+  name: v.string(),
+  isOk: v.boolean(),
+  detail: v.string(),
+  next: v.optional(v.string()),
+});
+
+test.skipIf(canRun || !isCi)("CI has what the status command tests need", () => {
+  throw new Error(`The status command tests cannot run in CI: ${missing.join("; ")}`);
+});
+
+/** Runs `status --json` in the sandbox and parses its pieces, keyed by name. */
+async function readStatus(sandbox: SystemSandbox, args: readonly string[] = []) {
+  const status = await runAgentCommand(sandbox, ["status", "--json", ...args]);
+  const items = v.parse(v.array(StatusItemSchema), JSON.parse(status.output));
+  return { exitCode: status.exitCode, items: new Map(items.map((item) => [item.name, item])) };
+}
+
+describe.skipIf(!canRun)("`pika-agent status`", () => {
+  const running = useSystemSandbox(() => ({ isSystemdRunning: true }));
+  let agent: AgentProcess | undefined;
+
+  beforeAll(async () => {
+    agent = await AgentProcess.start({ socketPath: agentSocketPath(running()) });
+  }, SANDBOX_START_TIMEOUT_MS);
+
+  afterAll(async () => {
+    await agent?.stop();
+  });
+
+  const run = (args: string[]) => runAgentCommand(running(), args);
+
+  test("before install exits 1 and names the programs and the PAM line as missing", async () => {
+    const socketPath = agentSocketPath(running());
+    const text = await run(["status", "--socket", socketPath]);
+    expect(text.exitCode).toBe(1);
+    expect(text.output).toContain("missing  /usr/local/bin/pika-agent: missing");
+    expect(text.output).toContain("missing  PAM line in /etc/pam.d/sshd: absent");
+
+    const { exitCode, items } = await readStatus(running(), ["--socket", socketPath]);
+    expect(exitCode).toBe(1);
+    for (const name of [
+      "/usr/local/bin/pika-agent",
+      "/usr/local/bin/pika-ssh-login-hook",
+      "PAM line in /etc/pam.d/sshd",
+      "service pika-agent.service",
+    ]) {
+      expect(items.get(name)).toMatchObject({ isOk: false, next: "pika-agent install" });
+    }
+    expect(items.get("UsePAM (effective)")).toMatchObject({ isOk: true, detail: "yes" });
+    expect(items.get(`agent on ${socketPath}`)).toMatchObject({ isOk: true });
+  });
+
+  test("after install exits 0 with every piece in place, as text and as JSON", async () => {
+    const socketPath = agentSocketPath(running());
+    expect((await run(["install", "--socket", socketPath])).exitCode).toBe(0);
+
+    const text = await run(["status"]);
+    expect(text.exitCode).toBe(0);
+    expect(text.output).not.toContain("missing");
+
+    const { exitCode, items } = await readStatus(running());
+    expect(exitCode).toBe(0);
+    expect([...items.keys()]).toEqual([
+      "/usr/local/bin/pika-agent",
+      "/usr/local/bin/pika-ssh-login-hook",
+      "PAM line in /etc/pam.d/sshd",
+      "UsePAM (effective)",
+      "service pika-agent.service",
+      `agent on ${socketPath}`,
+    ]);
+    expect([...items.values()].filter((item) => !item.isOk)).toEqual([]);
+    const pamLines = (await running().readFile("/etc/pam.d/sshd")).split("\n");
+    const hookLineNumber = pamLines.findIndex((line) => line.includes("pika-ssh-login-hook")) + 1;
+    expect(items.get("PAM line in /etc/pam.d/sshd")?.detail).toBe(`line ${hookLineNumber}`);
+  });
+
+  test("after uninstall exits 1 again", async () => {
+    expect((await run(["uninstall"])).exitCode).toBe(0);
+    const { exitCode, items } = await readStatus(running());
+    expect(exitCode).toBe(1);
+    expect(items.get("PAM line in /etc/pam.d/sshd")).toMatchObject({ isOk: false });
+  });
+});

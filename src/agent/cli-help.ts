@@ -41,7 +41,7 @@ Exits 0 when everything is in place, 1 otherwise.
 
 Options:
   --json          print the pieces as a JSON array
-  --socket PATH   where the agent listens, when install did not record it`,
+  --socket PATH   where the agent listens (default: where install put it, else ${DEFAULT_SOCKET_PATH})`,
   help: `Usage: pika-agent help [COMMAND]
 
 Show the list of commands, or the help of one command.`,

@@ -158,7 +158,7 @@ async function statusCommand(args: string[]): Promise<number> {
   });
   const items = await collectStatus({
     binDir: DEFAULT_BIN_DIR,
-    socketPath: values.socket ?? DEFAULT_SOCKET_PATH,
+    socketPath: values.socket,
     stateDir: DEFAULT_STATE_DIR,
   });
   if (values.json === true) {
@@ -166,7 +166,7 @@ async function statusCommand(args: string[]): Promise<number> {
   } else {
     for (const item of items) {
       const next = item.next === undefined ? "" : `  (next: ${item.next})`;
-      console.log(`${item.isOk ? "ok     " : "missing"}  ${item.name}: ${item.detail}${next}`);
+      console.log(`${item.isOk ? "ok   " : "check"}  ${item.name}: ${item.detail}${next}`);
     }
   }
   return items.every((item) => item.isOk) ? 0 : EXIT_FAILED;

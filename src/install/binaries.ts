@@ -1,4 +1,4 @@
-import { lstatSync, readlinkSync, statSync } from "node:fs";
+import { closeSync, lstatSync, openSync, readlinkSync, readSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 
 /** The two programs install puts on the machine. */
@@ -68,6 +68,26 @@ function isSameProgram(path: string, source: string, action: "link" | "copy"): b
     return info.isSymbolicLink() && resolve(dirname(path), readlinkSync(path)) === source;
   if (!info.isFile()) return false;
   const sourceInfo = statSync(source);
-  if (info.size !== sourceInfo.size) return false;
-  return Bun.hash(Bun.mmap(path)) === Bun.hash(Bun.mmap(source));
+  return info.size === sourceInfo.size && hasSameBytes(path, source);
+}
+
+/**
+ * Compares two files chunk by chunk. Reading, not mapping: a running program cannot be
+ * mapped writable (ETXTBSY), and either file may be the agent that is running.
+ */
+function hasSameBytes(first: string, second: string): boolean {
+  const chunkBytes = 1 << 20;
+  const [a, b] = [new Uint8Array(chunkBytes), new Uint8Array(chunkBytes)];
+  const [fdA, fdB] = [openSync(first, "r"), openSync(second, "r")];
+  try {
+    for (;;) {
+      const [readA, readB] = [readSync(fdA, a), readSync(fdB, b)];
+      if (readA !== readB) return false;
+      if (readA === 0) return true;
+      if (Buffer.compare(a.subarray(0, readA), b.subarray(0, readB)) !== 0) return false;
+    }
+  } finally {
+    closeSync(fdA);
+    closeSync(fdB);
+  }
 }

@@ -6,8 +6,8 @@ import { InstallError } from "./install-error.ts";
 import type { InstallPlan } from "./install-plan.ts";
 import type { RoleDetails } from "./install-record.ts";
 import type { StepReporter } from "./install-report.ts";
-import { findSshdServiceName, reloadSshdCommand } from "./service-manager.ts";
-import { checkSshdConfig, readEffectiveSshdConfig } from "./sshd-probe.ts";
+import { findSshdServiceName, manualReloadHint, reloadSshdCommand } from "./service-manager.ts";
+import { checkSshdConfig, findSshdPidFile, readEffectiveSshdConfig } from "./sshd-probe.ts";
 
 /** What each applying step records about the files it wrote, keyed by path. */
 type Details = Map<string, RoleDetails>;
@@ -78,7 +78,7 @@ export async function installService(
         ? "--no-service: start the agent yourself, as root:"
         : "systemd is not running here: start the agent with your init system, as root:",
     );
-    report.raw(`  ${agent ?? "pika-agent"} run${socket}`);
+    report.raw(`      ${agent ?? "pika-agent"} run${socket}`);
     return;
   }
   if (plan.unit !== undefined) {
@@ -188,7 +188,7 @@ export function reloadSshd(plan: InstallPlan, isAllowed: boolean, report: StepRe
   const command = name === undefined ? undefined : reloadSshdCommand(plan.service, name);
   if (!isAllowed || command === undefined) {
     report.warn("sshd runs without PAM until it reads its configuration again; run:");
-    report.raw(`  ${plan.sshd} -t && ${command?.join(" ") ?? "kill -HUP $(cat /run/sshd.pid)"}`);
+    report.raw(`      ${manualReloadHint(plan.sshd, command, findSshdPidFile(plan.sshd))}`);
     return false;
   }
 

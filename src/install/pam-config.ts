@@ -73,7 +73,8 @@ export function isMarkedLine(line: string): boolean {
   return line.trimEnd().endsWith(PAM_MARK) && runsHook(line);
 }
 
-function runsHook(line: string): boolean {
+/** Tells whether a line runs the hook through pam_exec, marked as pika's or not. */
+export function runsHook(line: string): boolean {
   const words = line.replace(/#.*$/, "").trim().split(/\s+/);
   if (words[0] !== "session" && words[0] !== "-session") return false;
   return (

@@ -58,12 +58,14 @@ export function findSshdServiceName(manager: ServiceManager): string | undefined
 
 /**
  * The command that makes a running sshd read its configuration again. A reload is enough
- * for `UsePAM`: sshd re-executes itself on SIGHUP, and open sessions are not touched.
+ * for `UsePAM`: sshd re-executes itself on SIGHUP, and open sessions are not touched. Under
+ * systemd, `try-reload-or-restart` does nothing when sshd is not running (a socket-activated
+ * sshd on Ubuntu starts later with the new configuration), where `reload` would fail.
  */
 export function reloadSshdCommand(manager: ServiceManager, name: string): string[] | undefined {
   switch (manager.type) {
     case "systemd":
-      return [manager.systemctl, "reload", name];
+      return [manager.systemctl, "try-reload-or-restart", name];
     case "sysv":
       return [manager.service, name, "reload"];
     case "openrc":
@@ -71,4 +73,17 @@ export function reloadSshdCommand(manager: ServiceManager, name: string): string
     case "none":
       return undefined;
   }
+}
+
+/**
+ * What an administrator runs by hand when no service manager can reload sshd: check the
+ * configuration, then signal the pid in the pid file sshd itself reports.
+ */
+export function manualReloadHint(
+  sshd: string,
+  command: readonly string[] | undefined,
+  pidFile: string,
+): string {
+  const reload = command === undefined ? `kill -HUP "$(cat ${pidFile})"` : command.join(" ");
+  return `${sshd} -t && ${reload}`;
 }

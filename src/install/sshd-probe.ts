@@ -75,3 +75,13 @@ function expandPattern(pattern: string): string[] {
     (a, b) => (a < b ? -1 : a > b ? 1 : 0),
   );
 }
+
+/** Where sshd writes its pid, as `sshd -T` reports it; the usual path when it cannot say. */
+export function findSshdPidFile(sshd: string): string {
+  try {
+    const path = readEffectiveSshdConfig(sshd).get("pidfile");
+    return path === undefined || path === "none" ? "/run/sshd.pid" : path;
+  } catch {
+    return "/run/sshd.pid";
+  }
+}

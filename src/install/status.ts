@@ -6,11 +6,12 @@ import { queryAgent } from "../agent/agent-query.ts";
 import type { AgentQueryResult } from "../agent/agent-query.ts";
 import { probeSocketPath } from "../agent/socket-probe.ts";
 import type { ProbeAnswer } from "../datagram/agent-probe.ts";
+import { DEFAULT_SOCKET_PATH } from "../datagram/login-datagram.ts";
 import { AGENT_UNIT_NAME, AGENT_UNIT_PATH } from "./agent-unit.ts";
 import { BINARY_NAMES } from "./binaries.ts";
 import { runCommand } from "./command-runner.ts";
 import { readManifest } from "./install-manifest.ts";
-import { isMarkedLine } from "./pam-config.ts";
+import { isMarkedLine, runsHook } from "./pam-config.ts";
 import { SSHD_PAM_PATH } from "./pam-file.ts";
 import { detectServiceManager } from "./service-manager.ts";
 import { findSshd, readEffectiveSshdConfig } from "./sshd-probe.ts";
@@ -32,7 +33,8 @@ export interface StatusItem {
 /** Where status looks. */
 export interface StatusOptions {
   binDir: string;
-  socketPath: string;
+  /** Given with `--socket`; otherwise the install record's, or the default. */
+  socketPath: string | undefined;
   stateDir: string;
 }
 
@@ -43,9 +45,9 @@ export interface StatusOptions {
 export async function collectStatus(options: StatusOptions): Promise<StatusItem[]> {
   const manifest = await readManifest(options.stateDir);
   const binDir = manifest?.binDir ?? options.binDir;
-  const socketPath = manifest?.socketPath ?? options.socketPath;
+  const socketPath = options.socketPath ?? manifest?.socketPath ?? DEFAULT_SOCKET_PATH;
   const items = BINARY_NAMES.map((name) => binaryStatus(join(binDir, name)));
-  items.push(pamStatus(), usePamStatus(), unitStatus(), agentStatus(socketPath));
+  items.push(pamStatus(), usePamStatus(), unitStatus(), agentStatus(socketPath, binDir));
   return items;
 }
 
@@ -58,7 +60,7 @@ function binaryStatus(path: string): StatusItem {
       ? { name, isOk: true, detail }
       : { name, isOk: false, detail: "a broken link", next: "pika-agent install" };
   } catch {
-    return { name, isOk: false, detail: "missing", next: "pika-agent install" };
+    return { name, isOk: false, detail: "not installed", next: "pika-agent install" };
   }
 }
 
@@ -68,9 +70,10 @@ function pamStatus(): StatusItem {
     return { name, isOk: false, detail: "no such file", next: "pika-agent install" };
   const lines = readFileSync(SSHD_PAM_PATH, "utf8").split(/\r?\n/);
   const at = lines.findIndex((line) => isMarkedLine(line));
-  return at === -1
-    ? { name, isOk: false, detail: "absent", next: "pika-agent install" }
-    : { name, isOk: true, detail: `line ${at + 1}` };
+  if (at !== -1) return { name, isOk: true, detail: `line ${at + 1}` };
+  const byHand = lines.findIndex((line) => runsHook(line));
+  if (byHand !== -1) return { name, isOk: true, detail: `line ${byHand + 1}, added by hand` };
+  return { name, isOk: false, detail: "absent", next: "pika-agent install" };
 }
 
 function usePamStatus(): StatusItem {
@@ -83,6 +86,12 @@ function usePamStatus(): StatusItem {
       ? { name, isOk: true, detail: "yes" }
       : { name, isOk: false, detail: value, next: "pika-agent install --restart-sshd" };
   } catch (error) {
+    if (process.getuid?.() !== 0)
+      return {
+        name,
+        isOk: false,
+        detail: "unknown: run status as root to read sshd's configuration",
+      };
     return { name, isOk: false, detail: error instanceof Error ? error.message : String(error) };
   }
 }
@@ -100,7 +109,9 @@ function unitStatus(): StatusItem {
     : { name, isOk: false, detail: state || "unknown", next: `systemctl start ${AGENT_UNIT_NAME}` };
 }
 
-function agentStatus(socketPath: string): StatusItem {
+function agentStatus(socketPath: string, binDir: string): StatusItem {
+  const socketOption = socketPath === DEFAULT_SOCKET_PATH ? "" : ` --socket ${socketPath}`;
+  const start = `start the agent: ${join(binDir, "pika-agent")} run${socketOption}`;
   const name = `agent on ${socketPath}`;
   const libc = openAgentLibc();
   const state = probeSocketPath(libc, socketPath);
@@ -108,7 +119,7 @@ function agentStatus(socketPath: string): StatusItem {
     case "live":
       return describeAnswer(name, queryAgent(libc, socketPath, QUERY_WAIT_MS));
     case "absent":
-      return { name, isOk: false, detail: "no socket", next: "start the agent: pika-agent run" };
+      return { name, isOk: false, detail: "no socket", next: start };
     case "stale":
       return {
         name,

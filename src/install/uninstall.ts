@@ -1,5 +1,8 @@
 import { existsSync, readFileSync } from "node:fs";
 import { rm } from "node:fs/promises";
+import { openAgentLibc } from "../agent/agent-libc.ts";
+import { queryAgent } from "../agent/agent-query.ts";
+import { DEFAULT_SOCKET_PATH } from "../datagram/login-datagram.ts";
 import { AGENT_UNIT_NAME } from "./agent-unit.ts";
 import { runCommand } from "./command-runner.ts";
 import { FileTransaction } from "./file-transaction.ts";
@@ -9,11 +12,19 @@ import type { InstallManifest } from "./install-manifest.ts";
 import type { StepReporter } from "./install-report.ts";
 import { removePamHook } from "./pam-config.ts";
 import { SSHD_PAM_PATH } from "./pam-file.ts";
-import { detectServiceManager, findSshdServiceName, reloadSshdCommand } from "./service-manager.ts";
-import { checkSshdConfig, findSshd } from "./sshd-probe.ts";
+import {
+  detectServiceManager,
+  findSshdServiceName,
+  manualReloadHint,
+  reloadSshdCommand,
+} from "./service-manager.ts";
+import { checkSshdConfig, findSshd, findSshdPidFile } from "./sshd-probe.ts";
 import { formatUnifiedDiff } from "./unified-diff.ts";
 import { planUndo } from "./uninstall-plan.ts";
 import type { UndoAction } from "./uninstall-plan.ts";
+
+/** How long uninstall waits to hear whether an agent still runs, in milliseconds. */
+const AGENT_QUERY_MS = 500;
 
 /** How `pika-agent uninstall` was asked to run. */
 export interface UninstallOptions {
@@ -93,7 +104,12 @@ export async function uninstall(
   }
 
   await removeManifest(options.stateDir);
+  warnIfAgentRuns(manifest?.socketPath ?? DEFAULT_SOCKET_PATH, report);
   if (options.isPurged) await purge(options, report);
+  else
+    report.info(
+      `backups of every file uninstall changed stay in ${options.stateDir}/backups; --purge removes them`,
+    );
   return "removed";
 }
 
@@ -128,7 +144,7 @@ function reloadSshd(isAllowed: boolean, report: StepReporter): void {
   const command = name === undefined ? undefined : reloadSshdCommand(service, name);
   if (!isAllowed || command === undefined) {
     report.warn("sshd keeps its current UsePAM until it reads its configuration again; run:");
-    report.raw(`  ${sshd} -t && ${command?.join(" ") ?? "kill -HUP $(cat /run/sshd.pid)"}`);
+    report.raw(`      ${manualReloadHint(sshd, command, findSshdPidFile(sshd))}`);
     return;
   }
   const complaint = checkSshdConfig(sshd);
@@ -142,7 +158,20 @@ function reloadSshd(isAllowed: boolean, report: StepReporter): void {
 async function purge(options: UninstallOptions, report: StepReporter): Promise<void> {
   report.step("purge");
   for (const directory of [options.stateDir, options.configDir]) {
+    if (!existsSync(directory)) {
+      report.info(`${directory}: not there`);
+      continue;
+    }
     await rm(directory, { recursive: true, force: true });
     report.info(`${directory}: removed`);
   }
+}
+
+/** An agent started by hand outside systemd keeps running after its files are gone. */
+function warnIfAgentRuns(socketPath: string, report: StepReporter): void {
+  const result = queryAgent(openAgentLibc(), socketPath, AGENT_QUERY_MS);
+  if (result.type !== "answered") return;
+  report.warn(
+    `an agent (pid ${result.answer.pid}) still listens on ${socketPath}; stop it: kill ${result.answer.pid}`,
+  );
 }

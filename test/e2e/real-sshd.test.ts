@@ -25,9 +25,11 @@ const START_TIMEOUT_MS = 30_000;
 const SHOWING_PAM_EXEC_OPTIONS = ["quiet", "stdout"];
 const HI = { exitCode: 0, stdout: "hi\n", stderr: "" };
 
-test.skipIf(canRun || !isCi)("CI has what the real-sshd tests need", () => {
-  throw new Error(`The real-sshd tests cannot run in CI: ${missing.join("; ")}`);
-});
+// Only where the tests would otherwise skip in CI: a run that skips them must fail.
+if (!canRun && isCi)
+  test("CI has what the real-sshd tests need", () => {
+    throw new Error(`The real-sshd tests cannot run in CI: ${missing.join("; ")}`);
+  });
 
 describe.skipIf(!canRun)("the agent records logins through a real sshd", () => {
   const running = startBeforeAll(() => startWithAgent(), stopWithAgent);

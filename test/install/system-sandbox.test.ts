@@ -26,9 +26,11 @@ const REAL_SERVICE_PROGRAMS = (
   ] as const
 ).filter(([path]) => existsSync(path));
 
-test.skipIf(canRun || !isCi)("CI has what the system sandbox tests need", () => {
-  throw new Error(`The system sandbox tests cannot run in CI: ${missing.join("; ")}`);
-});
+// Only where the tests would otherwise skip in CI: a run that skips them must fail.
+if (!canRun && isCi)
+  test("CI has what the system sandbox tests need", () => {
+    throw new Error(`The system sandbox tests cannot run in CI: ${missing.join("; ")}`);
+  });
 
 describe.skipIf(!canRun)("SystemSandbox keeps the machine unchanged", () => {
   test("writes to sshd_config, pam.d, /usr/local/bin and pika's paths stay inside it", async () => {
@@ -197,7 +199,7 @@ describe.skipIf(!canRun)("the service stand-ins", () => {
 
   test("reloading ssh without a running sshd fails as systemctl does", async () => {
     const sandbox = running();
-    expect(await sandbox.run(["systemctl", "reload", "ssh"])).toEqual({
+    expect(await sandbox.run(["systemctl", "try-reload-or-restart", "ssh"])).toEqual({
       exitCode: 1,
       stdout: "",
       stderr: "ssh.service is not active, cannot reload.\n",
@@ -278,7 +280,7 @@ describe.skipIf(!canRun)("an sshd started in the sandbox", () => {
       config.replace("echo sandboxed", "echo reloaded"),
     );
     for (const argv of [
-      ["systemctl", "reload", "ssh"],
+      ["systemctl", "try-reload-or-restart", "ssh"],
       ["service", "ssh", "reload"],
     ]) {
       const mark = sshd.log.lines.length;
@@ -289,7 +291,7 @@ describe.skipIf(!canRun)("an sshd started in the sandbox", () => {
     expect(sshd.pid).toBe(pid);
     expect(await sandbox.login("echo hi")).toMatchObject({ exitCode: 0, stdout: "reloaded\n" });
     expect((await sandbox.standInCalls()).slice(-2)).toEqual([
-      ["systemctl", "reload", "ssh"],
+      ["systemctl", "try-reload-or-restart", "ssh"],
       ["service", "ssh", "reload"],
     ]);
   });

@@ -14,13 +14,17 @@ export interface LoggerOptions {
  */
 export function createLogger(options: LoggerOptions): ConsolaInstance {
   const stdout = options.isStdoutReserved ? process.stderr : process.stdout;
-  if (process.stderr.isTTY) return createConsola({ fancy: true, stdout, stderr: process.stderr });
+  // No throttling: consola would fold identical lines into one "repeated N times", and each
+  // login must stay its own line. Bursts of trouble are summarised by BurstReporter instead.
+  if (process.stderr.isTTY) {
+    return createConsola({ fancy: true, stdout, stderr: process.stderr, throttle: 0 });
+  }
 
   const reporter = createPlainReporter({
     isTimed: process.env.JOURNAL_STREAM === undefined,
     write: (line, isError) => (isError ? process.stderr : stdout).write(line),
   });
-  return createConsola({ reporters: [reporter] });
+  return createConsola({ reporters: [reporter], throttle: 0 });
 }
 
 /** Where and how plain lines go. */

@@ -28,14 +28,24 @@ function post(message: ReceiverMessage, transfer: ArrayBuffer[] = []): void {
   self.postMessage(message, transfer);
 }
 
+/**
+ * Every buffer whose address the kernel is given. They live at module level because only
+ * their raw addresses sit in `msghdr` and `iovec`: a buffer referenced nowhere else in
+ * JavaScript (the iovec, after set-up) would be collected while recvmsg still writes to it.
+ * Each is a typed array over its own ArrayBuffer: Bun moves a small array's storage the
+ * first time its `.buffer` is read, which would leave recvmsg writing to a stale address.
+ */
+const buffers = {
+  data: new Uint8Array(new ArrayBuffer(0)),
+  control: new Uint8Array(new ArrayBuffer(CONTROL_BYTES)),
+  name: new Uint8Array(new ArrayBuffer(SOCKADDR_UN_BYTES)),
+  iovec: new DataView(new ArrayBuffer(IOVEC_BYTES)),
+  header: new DataView(new ArrayBuffer(MSGHDR_BYTES)),
+};
+
 function receiveUntilStopped(libc: AgentLibc, start: ReceiverStart): ReceiverMessage {
-  // Typed arrays over explicit ArrayBuffers: Bun moves a small array's storage the first
-  // time its `.buffer` is read, which would leave recvmsg writing to a stale address.
-  const data = new Uint8Array(new ArrayBuffer(start.bufferBytes));
-  const control = new Uint8Array(new ArrayBuffer(CONTROL_BYTES));
-  const name = new Uint8Array(new ArrayBuffer(SOCKADDR_UN_BYTES));
-  const iovec = new DataView(new ArrayBuffer(IOVEC_BYTES));
-  const header = new DataView(new ArrayBuffer(MSGHDR_BYTES));
+  buffers.data = new Uint8Array(new ArrayBuffer(start.bufferBytes));
+  const { data, control, name, iovec, header } = buffers;
   iovec.setBigUint64(0, BigInt(ptr(data)), true);
   iovec.setBigUint64(8, BigInt(data.byteLength), true);
   header.setBigUint64(0, BigInt(ptr(name)), true);

@@ -1,0 +1,221 @@
+import type { Database } from "bun:sqlite";
+import * as v from "valibot";
+import { openWritableDatabase } from "./record-database.ts";
+import { RecordError } from "./record-error.ts";
+import { toEventRow } from "./recorded-event.ts";
+import type { EventRow, RecordedEvent } from "./recorded-event.ts";
+import { createSessionPairing } from "./session-pairing.ts";
+
+/** Amounts to add to the stored counters, by name (`accepted`, `rejected.not-json`, ...). */
+export type CounterDeltas = Readonly<Record<string, number>>;
+
+/** How `closeStaleSessions()` decides that an open session will never see its close. */
+export interface StaleSessionOptions {
+  /** The time the sessions are judged at (ms since the epoch). */
+  now: number;
+  /** A session open longer than this is given up. @default 30 days */
+  maxAgeMs?: number;
+  /**
+   * Tells whether the sshd process behind a session id still runs; a session whose process
+   * is gone is given up. Not asked for sessions without an id. @default every one is alive
+   */
+  isSessionAlive?: (sessionId: string) => boolean;
+}
+
+/** How `prune()` cuts the record down. */
+export interface PruneOptions {
+  /** The time the retention counts back from (ms since the epoch). */
+  now: number;
+  /** How many days of events and ended sessions to keep. @default 180 */
+  keepDays?: number;
+  /** How many rows one transaction deletes before receiving may run again. @default 500 */
+  batchSize?: number;
+}
+
+/** What `prune()` deleted. */
+export interface PruneResult {
+  events: number;
+  sessions: number;
+  /** How many transactions it took. */
+  batches: number;
+}
+
+/** The default retention, in days. */
+export const DEFAULT_KEEP_DAYS = 180;
+const DEFAULT_MAX_SESSION_AGE_MS = 30 * 86_400_000;
+const DEFAULT_PRUNE_BATCH = 500;
+const DAY_MS = 86_400_000;
+
+const INSERT_EVENT = `INSERT INTO events (received_at, hook_at, type, username, status, ip, port,
+    rhost, tty, service, session_id, server_ip, server_port, auth_methods, key_type, fingerprint,
+    auth_json, sender_pid, sender_uid, sender_gid, late, truncated)
+  VALUES ($received_at, $hook_at, $type, $username, $status, $ip, $port, $rhost, $tty, $service,
+    $session_id, $server_ip, $server_port, $auth_methods, $key_type, $fingerprint, $auth_json,
+    $sender_pid, $sender_uid, $sender_gid, $late, $truncated)`;
+
+const ADD_COUNTER = `INSERT INTO counters (name, value) VALUES ($name, $delta)
+  ON CONFLICT (name) DO UPDATE SET value = value + excluded.value`;
+
+const GIVE_UP_SESSION = `UPDATE sessions
+  SET ended_at = $now, end_kind = 'unknown', duration_ms = NULL
+  WHERE id = $id AND ended_at IS NULL`;
+
+const PRUNE_EVENTS = `DELETE FROM events WHERE id IN
+  (SELECT id FROM events WHERE received_at < $cutoff LIMIT $limit)`;
+const PRUNE_SESSIONS = `DELETE FROM sessions WHERE id IN
+  (SELECT id FROM sessions WHERE ended_at < $cutoff LIMIT $limit)`;
+
+const CounterRowSchema = v.object({ name: v.string(), value: v.number() });
+const OpenSessionRowSchema = v.object({
+  id: v.number(),
+  session_id: v.nullable(v.string()),
+  first_seen_at: v.number(),
+});
+
+/**
+ * The agent's record of logins: every accepted event, the sessions they make, and the
+ * agent's counters, in one SQLite database. Open it with `openRecord()`.
+ */
+export class LoginRecord {
+  /** The database file. */
+  readonly path: string;
+  readonly #db: Database;
+  readonly #append: (events: readonly RecordedEvent[], deltas: CounterDeltas) => void;
+  #isClosed = false;
+
+  /** Takes over an open, upgraded database; `openRecord()` is the way to get one. */
+  constructor(path: string, db: Database) {
+    this.path = path;
+    this.#db = db;
+
+    const insertEvent = db.query<unknown, EventRow>(INSERT_EVENT);
+    const addCounter = db.query<unknown, { name: string; delta: number }>(ADD_COUNTER);
+    const pair = createSessionPairing(db);
+    const append = db.transaction((events: readonly RecordedEvent[], deltas: CounterDeltas) => {
+      for (const event of events) {
+        const { lastInsertRowid } = insertEvent.run(toEventRow(event));
+        pair(event, Number(lastInsertRowid));
+      }
+      for (const [name, delta] of Object.entries(deltas)) {
+        if (delta !== 0) addCounter.run({ name, delta });
+      }
+    });
+    // Take the write lock at BEGIN, where the busy timeout applies, not halfway through.
+    this.#append = append.immediate;
+  }
+
+  /**
+   * Writes events, pairs them into sessions and adds to the counters, all in one
+   * transaction: after a crash the counters always match the events kept.
+   *
+   * @throws {RecordError} `write-failed`; then nothing of the batch was kept.
+   */
+  appendBatch(events: readonly RecordedEvent[], counterDeltas: CounterDeltas = {}): void {
+    try {
+      this.#append(events, counterDeltas);
+    } catch (error) {
+      throw this.#writeFailure(`write ${events.length} events to`, "none of them was kept", error);
+    }
+  }
+
+  /** Reads the stored counters by name; a counter never written is absent. */
+  loadCounters(): Record<string, number> {
+    const counters: Record<string, number> = {};
+    for (const row of this.#db.query("SELECT name, value FROM counters ORDER BY name").all()) {
+      const { name, value } = v.parse(CounterRowSchema, row);
+      counters[name] = value;
+    }
+    return counters;
+  }
+
+  /**
+   * Ends, as `unknown`, every open session that will never see its close: its sshd process
+   * is gone (sshd or the machine was killed while the agent was away) or it is older than
+   * `maxAgeMs`. Its end time is `now`, the time it was found gone; it has no duration. A
+   * close that comes after all still finds it and makes it `closed`.
+   *
+   * @returns How many sessions were ended.
+   * @throws {RecordError} `write-failed`; then no session was ended.
+   */
+  closeStaleSessions(options: StaleSessionOptions): number {
+    const { now, maxAgeMs = DEFAULT_MAX_SESSION_AGE_MS, isSessionAlive } = options;
+    const open = this.#db.query(
+      "SELECT id, session_id, first_seen_at FROM sessions WHERE ended_at IS NULL",
+    );
+
+    // Decide outside the transaction: asking whether a process runs may be slow.
+    const stale = open
+      .all()
+      .map((row) => v.parse(OpenSessionRowSchema, row))
+      .filter((session) => {
+        if (now - session.first_seen_at > maxAgeMs) return true;
+        return session.session_id !== null && isSessionAlive?.(session.session_id) === false;
+      });
+
+    const giveUp = this.#db.query<unknown, { now: number; id: number }>(GIVE_UP_SESSION);
+    try {
+      return this.#db.transaction(() =>
+        stale.reduce((count, session) => count + giveUp.run({ now, id: session.id }).changes, 0),
+      )();
+    } catch (error) {
+      throw this.#writeFailure("end stale sessions in", "no session was ended", error);
+    }
+  }
+
+  /**
+   * Deletes events received, and sessions ended, more than `keepDays` ago, in transactions
+   * of at most `batchSize` rows, letting other work run between them so receiving never
+   * waits long. Open sessions are kept however old; their events may go.
+   *
+   * @throws {RecordError} `write-failed`; the batches before the failing one stay deleted.
+   */
+  async prune(options: PruneOptions): Promise<PruneResult> {
+    const { now, keepDays = DEFAULT_KEEP_DAYS, batchSize = DEFAULT_PRUNE_BATCH } = options;
+    const bindings = { cutoff: now - keepDays * DAY_MS, limit: Math.max(1, batchSize) };
+    const result: PruneResult = { events: 0, sessions: 0, batches: 0 };
+
+    for (const [table, sql] of [
+      ["events", PRUNE_EVENTS],
+      ["sessions", PRUNE_SESSIONS],
+    ] as const) {
+      if (this.#isClosed) break;
+      const statement = this.#db.query<unknown, typeof bindings>(sql);
+      let deleted: number;
+      do {
+        try {
+          deleted = statement.run(bindings).changes;
+        } catch (error) {
+          throw this.#writeFailure(`prune ${table} in`, "earlier batches stay deleted", error);
+        }
+        result[table] += deleted;
+        result.batches += 1;
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      } while (deleted === bindings.limit && !this.#isClosed);
+    }
+    return result;
+  }
+
+  /** Closes the database; a `prune()` under way stops after its current batch. */
+  close(): void {
+    this.#isClosed = true;
+    this.#db.close();
+  }
+
+  #writeFailure(action: string, outcome: string, cause: unknown): RecordError {
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    return new RecordError(
+      "write-failed",
+      `Cannot ${action} the record "${this.path}": ${reason}; ${outcome}`,
+      { path: this.path, cause },
+    );
+  }
+}
+
+/**
+ * Opens (creating and upgrading as needed) the record at `path`.
+ *
+ * @throws {RecordError} See `openWritableDatabase()`.
+ */
+export function openRecord(path: string): LoginRecord {
+  return new LoginRecord(path, openWritableDatabase(path));
+}

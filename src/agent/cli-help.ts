@@ -1,14 +1,20 @@
 import { DEFAULT_SOCKET_PATH } from "../datagram/login-datagram.ts";
+import { DEFAULT_KEEP_DAYS } from "../record/login-record.ts";
+import { LOGINS_HELP } from "../record/logins-command.ts";
+import { DEFAULT_DB_PATH } from "../record/record-database.ts";
 
 /** The agent's commands and their help texts. */
 export const COMMAND_HELP = {
-  run: `Usage: pika-agent run [--socket PATH] [--json]
+  run: `Usage: pika-agent run [--socket PATH] [--db PATH] [--keep-days N] [--json]
 
-Receive SSH session events from pika-ssh-login-hook, check who sent them, validate them
-and log each login. Runs in the foreground until SIGTERM or SIGINT; systemd runs this.
+Receive SSH session events from pika-ssh-login-hook, check who sent them, validate them,
+store each in the record, then log it. Runs in the foreground until SIGTERM or SIGINT;
+systemd runs this.
 
 Options:
   --socket PATH   the unix datagram socket to listen on (default ${DEFAULT_SOCKET_PATH})
+  --db PATH       the SQLite record (default ${DEFAULT_DB_PATH})
+  --keep-days N   how many days of logins the record keeps (default ${DEFAULT_KEEP_DAYS})
   --json          also write each accepted event as one JSON line on stdout; logs go to stderr
   --help          show this help`,
   install: `Usage: pika-agent install [--restart-sshd] [--dry-run] [--bin-dir DIR] [--socket PATH] [--no-service]
@@ -42,6 +48,7 @@ Exits 0 when everything is in place, 1 otherwise.
 Options:
   --json          print the pieces as a JSON array
   --socket PATH   where the agent listens (default: where install put it, else ${DEFAULT_SOCKET_PATH})`,
+  logins: LOGINS_HELP,
   help: `Usage: pika-agent help [COMMAND]
 
 Show the list of commands, or the help of one command.`,
@@ -60,6 +67,7 @@ Commands:
   install    wire pika into sshd and PAM, safely
   uninstall  undo exactly what install did
   status     show what is wired and whether the agent is up
+  logins     list recorded SSH sessions, like last
   help       show help for a command
 
 Options:

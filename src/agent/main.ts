@@ -1,9 +1,13 @@
+import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import packageJson from "../../package.json" with { type: "json" };
 import { DEFAULT_SOCKET_PATH } from "../datagram/login-datagram.ts";
 import { install } from "../install/install.ts";
 import { InstallError } from "../install/install-error.ts";
 import { collectStatus } from "../install/status.ts";
+import { DEFAULT_KEEP_DAYS } from "../record/login-record.ts";
+import { runLoginsCommand } from "../record/logins-command.ts";
+import { DEFAULT_DB_PATH } from "../record/record-database.ts";
 import { uninstall } from "../install/uninstall.ts";
 import { AgentError } from "./agent-error.ts";
 import { findBuildDirectory } from "./build-location.ts";
@@ -52,6 +56,10 @@ async function main(argv: string[]): Promise<number> {
       return uninstallCommand(rest);
     case "status":
       return statusCommand(rest);
+    case "logins":
+      return runLoginsCommand(rest, (line) => console.log(line), {
+        printError: (line) => console.error(line),
+      });
     default:
       return assertNever(command);
   }
@@ -72,16 +80,32 @@ function showHelp(args: string[]): number {
 async function runCommand(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
-    options: { socket: { type: "string" }, json: { type: "boolean" } },
+    options: {
+      socket: { type: "string" },
+      db: { type: "string" },
+      "keep-days": { type: "string" },
+      json: { type: "boolean" },
+    },
     strict: true,
     allowPositionals: false,
   });
+  const keepDays = Number(values["keep-days"] ?? DEFAULT_KEEP_DAYS);
+  if (!Number.isInteger(keepDays) || keepDays < 1) {
+    throw new UsageError(
+      `--keep-days takes a whole number of days from 1, not "${values["keep-days"]}"`,
+    );
+  }
   const isJsonOutput = values.json === true;
   const logger = createLogger({ isStdoutReserved: isJsonOutput });
 
   try {
     const result = await runAgent(
-      { socketPath: values.socket ?? DEFAULT_SOCKET_PATH, isJsonOutput },
+      {
+        socketPath: resolve(values.socket ?? DEFAULT_SOCKET_PATH),
+        dbPath: resolve(values.db ?? DEFAULT_DB_PATH),
+        keepDays,
+        isJsonOutput,
+      },
       logger,
     );
     return result.failure === undefined ? 0 : EXIT_FAILED;

@@ -1,14 +1,17 @@
 import { readFileSync } from "node:fs";
 import type { ConsolaInstance } from "consola";
 import { MAX_DATAGRAM_BYTES } from "../datagram/login-datagram.ts";
-import { createCounters, describeCounters } from "./agent-counters.ts";
+import { openRecord, DEFAULT_KEEP_DAYS } from "../record/login-record.ts";
+import type { LoginRecord } from "../record/login-record.ts";
+import { AgentError } from "./agent-error.ts";
+import { countersFromStored, describeCounters } from "./agent-counters.ts";
+import { EventPipeline } from "./event-pipeline.ts";
 import type { AgentCounters } from "./agent-counters.ts";
 import { openAgentLibc } from "./agent-libc.ts";
 import type { AgentLibc } from "./agent-libc.ts";
 import { BoundedQueue } from "./bounded-queue.ts";
 import { BurstReporter } from "./burst-reporter.ts";
 import { startReceiver } from "./datagram-receiver.ts";
-import { inertText } from "./inert-text.ts";
 import { buildProbeAnswer, sendProbeAnswer } from "./probe-answer.ts";
 import { formatLoginLine } from "./login-line.ts";
 import { judgeDatagram } from "./login-event.ts";
@@ -18,6 +21,10 @@ import { bindDatagramSocket } from "./socket-binding.ts";
 /** How `pika-agent run` is set up. */
 export interface RunOptions {
   socketPath: string;
+  /** The SQLite record. */
+  dbPath: string;
+  /** How many days of logins the record keeps. @default 180 */
+  keepDays?: number;
   /** Also write each accepted event as one JSON line on stdout. */
   isJsonOutput: boolean;
   /** How many accepted events may wait for the consumer. @default 100 */
@@ -68,67 +75,65 @@ async function receiveUntilStopped(
   libc: AgentLibc,
   stop: PromiseWithResolvers<void>,
 ): Promise<RunResult> {
-  const counters = createCounters();
-
   // Bind first: a taken path must stop the start before anything else runs.
   const socket = bindDatagramSocket(libc, options.socketPath);
 
-  // Accepted events flow through a bounded queue to one consumer.
+  // The record, and the counters it kept across restarts.
+  let record: LoginRecord;
+  try {
+    record = openRecord(options.dbPath);
+  } catch (error) {
+    socket.close();
+    throw new AgentError(`Cannot open the record "${options.dbPath}"`, {
+      path: options.dbPath,
+      cause: error,
+    });
+  }
+  const counters = countersFromStored(record.loadCounters());
+
+  // Accepted events are stored first, then flow through a bounded queue to one consumer.
   const queue = new BoundedQueue<LoginEvent>(options.queueCapacity ?? DEFAULT_QUEUE_CAPACITY);
   const consumed = consumeEvents(queue, log, options.isJsonOutput);
   const trouble = new BurstReporter((kind, detail, suppressed) => {
     if (suppressed === 0) log.warn(detail);
     else log.warn(`${suppressed} more datagrams ${kind} in the last burst`);
   });
+  const keepDays = options.keepDays ?? DEFAULT_KEEP_DAYS;
+  const pipeline = new EventPipeline({ record, queue, counters, trouble, log, keepDays });
+  pipeline.upkeep();
 
   // Judge every datagram as it arrives; each lands in exactly one counter.
   let failure: string | undefined;
-  let lastLogin: LoginEvent | undefined;
   const startedAt = Date.now();
   const receiver = startReceiver(libc, socket.fd, {
     onDatagram(message) {
-      counters.received += 1;
       const verdict = judgeDatagram({ ...message, receivedAt: Date.now() }, MAX_DATAGRAM_BYTES);
-      if (verdict.type === "probe") {
-        counters.probes += 1;
-        const answer = buildProbeAnswer(verdict.nonce, {
-          pid: process.pid,
-          startedAt,
-          counters,
-          lastLogin,
-        });
-        if (message.replyTo !== null) sendProbeAnswer(libc, socket.fd, message.replyTo, answer);
-      } else if (verdict.type === "rejected") {
-        counters.rejected[verdict.reason] = (counters.rejected[verdict.reason] ?? 0) + 1;
-        trouble.add(
-          `rejected (${verdict.reason})`,
-          `Rejected a datagram: ${inertText(verdict.detail)}`,
-        );
-      } else if (queue.push(verdict.event)) {
-        counters.accepted += 1;
-        lastLogin = verdict.event;
-      } else {
-        counters.dropped += 1;
-        trouble.add(
-          "dropped (queue full)",
-          `Dropped a login of ${inertText(verdict.event.username)}: the queue of ${queue.capacity} is full`,
-        );
+      if (verdict.type !== "probe") {
+        pipeline.take(verdict);
+        return;
       }
+      pipeline.countProbe();
+      if (message.replyTo === null) return;
+      const state = { pid: process.pid, startedAt, counters, lastLogin: pipeline.lastLogin };
+      sendProbeAnswer(libc, socket.fd, message.replyTo, buildProbeAnswer(verdict.nonce, state));
     },
     onFailure(reason) {
       failure ??= reason;
       stop.resolve();
     },
   });
-  log.info(`Listening on ${options.socketPath}`);
+  log.info(`Listening on ${options.socketPath}, recording to ${options.dbPath}`);
   warnOnShortKernelQueue(log);
   await stop.promise;
 
+  // Stop in order: no more input, store what is held, announce it, then close.
   await withDeadline(receiver.stop(), STOP_DEADLINE_MS, () =>
     log.error("The receiver did not stop in time"),
   );
+  await pipeline.flush();
   queue.close();
   await consumed;
+  record.close();
   socket.close();
   trouble.flush();
 

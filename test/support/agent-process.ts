@@ -3,7 +3,7 @@
  * events it prints, so tests can await what the agent accepted.
  */
 import { existsSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import type { Subprocess } from "bun";
 import * as v from "valibot";
 import { LineCollector } from "./line-collector.ts";
@@ -52,6 +52,11 @@ export interface AgentSession {
 export interface AgentProcessOptions {
   /** Where the agent binds its socket. */
   socketPath: string;
+  /**
+   * The agent's record. @default `pika.db` beside the socket, so no test ever writes the
+   * machine's own record
+   */
+  dbPath?: string;
   /** @default AGENT_BINARY */
   binary?: string;
   /** Further arguments after `run --socket PATH --json`. */
@@ -85,7 +90,8 @@ export class AgentProcess {
     const binary = options.binary ?? AGENT_BINARY;
     if (!existsSync(binary)) throw new Error(`"${binary}" is missing: run \`bun run build\` first`);
 
-    const command = ["run", "--socket", options.socketPath, "--json"];
+    const dbPath = options.dbPath ?? join(dirname(options.socketPath), "pika.db");
+    const command = ["run", "--socket", options.socketPath, "--db", dbPath, "--json"];
     const argv = [binary, ...command, ...(options.extraArgs ?? [])];
     const child = Bun.spawn(argv, { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
     const agent = new AgentProcess(child);

@@ -6,7 +6,7 @@ import { expect } from "bun:test";
 import type { AgentProcess } from "./agent-process.ts";
 
 const STOPPED_LINE =
-  /Stopped: received (\d+), accepted (\d+), rejected (\d+)(?: \((.*)\))?, dropped (\d+)(?:, probes \d+)?$/;
+  /Stopped: received (\d+), accepted (\d+), rejected (\d+)(?: \((.*)\))?, dropped (\d+)(?:, \w+ \d+)*$/;
 
 /** The agent's counters, from its final `Stopped:` log line. */
 export interface StoppedCounts {

@@ -22,6 +22,8 @@ const ProbeAnswerSchema = v.object({
     rejected: v.record(v.string(), v.number()),
     dropped: v.number(),
     probes: v.number(),
+    spooled: v.number(),
+    overflowed: v.number(),
   }),
   lastLogin: v.exactOptional(
     v.object({

@@ -27,6 +27,8 @@ export function buildProbeAnswer(nonce: string, state: AgentState): ProbeAnswer 
       rejected: { ...counters.rejected },
       dropped: counters.dropped,
       probes: counters.probes,
+      spooled: counters.spooled,
+      overflowed: counters.overflowed,
     },
   };
   if (lastLogin !== undefined) {

@@ -26,6 +26,10 @@ export interface ProbeAnswer {
     rejected: Record<string, number>;
     dropped: number;
     probes: number;
+    /** Events that came late, through the spool. */
+    spooled: number;
+    /** Stored events not announced because the queue behind the record was full. */
+    overflowed: number;
   };
   /** The newest accepted event, in brief. */
   lastLogin?: { type: string; username: string; ip?: string; receivedAt: number };

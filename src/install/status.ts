@@ -149,6 +149,8 @@ function describeAnswer(name: string, result: AgentQueryResult): StatusItem {
     `accepted ${counters.accepted}`,
     `rejected ${rejected}${reasons.length > 0 ? ` (${reasons.join(", ")})` : ""}`,
     `dropped ${counters.dropped}`,
+    `came late through the spool ${counters.spooled}`,
+    `not announced (queue full) ${counters.overflowed}`,
   ];
   const last = answer.lastLogin;
   if (last !== undefined) {

@@ -1,0 +1,108 @@
+/**
+ * Proofs that the built agent keeps its record: every accepted event is stored before it is
+ * logged, sessions are paired, and the counters stored beside the events survive a restart
+ * and a `kill -9` in the middle of a burst.
+ */
+import { Database } from "bun:sqlite";
+import { join } from "node:path";
+import { afterEach, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { AGENT_BINARY, AgentProcess } from "../support/agent-process.ts";
+import { runHook, sshdEnviron } from "../support/hook-run.ts";
+import { requireBuiltBinaries, requireRoot } from "../support/preconditions.ts";
+import { runToExit } from "../support/process-run.ts";
+import { stopAndCount } from "../support/stopped-counts.ts";
+import { createScratch } from "../support/test-scratch.ts";
+
+requireBuiltBinaries();
+requireRoot();
+
+const scratch = createScratch("pika-record-");
+setDefaultTimeout(60_000);
+afterEach(() => scratch.cleanup());
+
+/** Reads one number from the record, opened read-only as an auditor would. */
+function queryNumber(dbPath: string, sql: string): number {
+  const db = new Database(dbPath, { readonly: true });
+  try {
+    const row = db.query<{ value: number }, []>(sql).get();
+    return row?.value ?? Number.NaN;
+  } finally {
+    db.close();
+  }
+}
+
+describe("pika-agent run keeping its record", () => {
+  test("stores an open and its close as one session that `logins` lists with its duration", async () => {
+    const dir = await scratch.makeTempDir();
+    const socketPath = join(dir, "agent.sock");
+    const dbPath = join(dir, "pika.db");
+    const agent = await AgentProcess.start({ socketPath, dbPath });
+    const connection = "SSH_CONNECTION=203.0.113.7 50022 192.0.2.10 22";
+    // The test process is the parent of both hook runs, as sshd's [priv] process is for a
+    // real session, so both carry the same sessionId.
+    for (const stage of ["open_session", "close_session"]) {
+      const run = await runHook(sshdEnviron("PAM_USER=alice", connection, `PAM_TYPE=${stage}`), [
+        "--socket",
+        socketPath,
+      ]);
+      expect(run.exitCode).toBe(0);
+    }
+    await agent.waitForEvent((event) => event.type === "close", 0, "the close");
+    expect((await stopAndCount(agent)).accepted).toBe(2);
+
+    expect(queryNumber(dbPath, "SELECT count(*) AS value FROM events")).toBe(2);
+    const listed = await runToExit([AGENT_BINARY, "logins", "--db", dbPath, "--json"]);
+    expect(listed.exitCode).toBe(0);
+    const sessions: unknown = JSON.parse(listed.stdout);
+    expect(sessions).toEqual([
+      expect.objectContaining({
+        username: "alice",
+        ip: "203.0.113.7",
+        port: "50022",
+        endKind: "closed",
+        durationMs: expect.any(Number),
+      }),
+    ]);
+  });
+
+  test("keeps its counters across a restart", async () => {
+    const dir = await scratch.makeTempDir();
+    const socketPath = join(dir, "agent.sock");
+    for (const user of ["first", "second"]) {
+      const agent = await AgentProcess.start({ socketPath });
+      const run = await runHook(sshdEnviron(`PAM_USER=${user}`), ["--socket", socketPath]);
+      expect(run.exitCode).toBe(0);
+      await agent.waitForEvent((event) => event.username === user, 0, `the login of ${user}`);
+      const counts = await stopAndCount(agent);
+      expect(counts.accepted).toBe(user === "first" ? 1 : 2);
+    }
+  });
+
+  test("after kill -9 in the middle of a burst, the restarted counters match the record", async () => {
+    const dir = await scratch.makeTempDir();
+    const socketPath = join(dir, "agent.sock");
+    const dbPath = join(dir, "pika.db");
+    const agent = await AgentProcess.start({ socketPath, dbPath });
+
+    // A burst from a child, so the test can kill the agent while datagrams still arrive.
+    const sender = Bun.spawn(
+      [
+        process.execPath,
+        join(import.meta.dir, "..", "support", "burst-sender.ts"),
+        socketPath,
+        "20000",
+      ],
+      { stdout: "ignore", stderr: "ignore" },
+    );
+    await agent.waitForEvent((event) => event.username === "burst-500", 0, "the 500th login");
+    await agent.kill();
+    await sender.exited;
+
+    const restarted = await AgentProcess.start({ socketPath, dbPath });
+    const counts = await stopAndCount(restarted);
+    const stored = queryNumber(dbPath, "SELECT count(*) AS value FROM events");
+    expect(stored).toBeGreaterThanOrEqual(500);
+    expect(counts.accepted).toBe(stored);
+    expect(counts.received).toBe(counts.accepted + counts.rejected + counts.dropped);
+  });
+});

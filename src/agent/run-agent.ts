@@ -27,7 +27,7 @@ export interface RunOptions {
   keepDays?: number;
   /** Also write each accepted event as one JSON line on stdout. */
   isJsonOutput: boolean;
-  /** How many accepted events may wait for the consumer. @default 100 */
+  /** How many stored events may wait to be announced. @default 1000 */
   queueCapacity?: number;
 }
 
@@ -38,7 +38,8 @@ export interface RunResult {
   counters: AgentCounters;
 }
 
-const DEFAULT_QUEUE_CAPACITY = 100;
+/** Stored events waiting to be announced; a write stores up to one turn's datagrams at once. */
+const DEFAULT_QUEUE_CAPACITY = 1000;
 /** How long shutdown may take before the agent gives up waiting, in milliseconds. */
 const STOP_DEADLINE_MS = 900;
 

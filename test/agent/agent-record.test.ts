@@ -94,7 +94,9 @@ describe("pika-agent run keeping its record", () => {
       ],
       { stdout: "ignore", stderr: "ignore" },
     );
-    await agent.waitForEvent((event) => event.username === "burst-500", 0, "the 500th login");
+    // Any login from the 500th on: under a burst some are stored but not announced.
+    const isLate = (event: { username: string }) => Number(event.username.slice(6)) >= 500;
+    await agent.waitForEvent(isLate, 0, "a login from the 500th on");
     await agent.kill();
     await sender.exited;
 

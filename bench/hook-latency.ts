@@ -57,6 +57,8 @@ if (!existsSync(HOOK)) throw new Error(`Cannot find "${HOOK}": run "bun build.ts
 
 const work = mkdtempSync(join(tmpdir(), "pika-bench-"));
 const socketPath = join(work, "ssh_login.sock");
+/** The hook's spool for this run: a hook that cannot deliver writes here, never to the machine's. */
+const spoolDir = join(work, "spool");
 let receiver: Receiver | undefined;
 try {
   process.exitCode = await main();
@@ -162,7 +164,10 @@ function timeInterleaved(
       const program = programs[index];
       if (program === undefined) continue;
 
-      const command = program.takesSocket ? [program.path, "--socket", socketPath] : [program.path];
+      const socketArgs = program.isHook
+        ? ["--socket", socketPath, "--spool", spoolDir]
+        : ["--socket", socketPath];
+      const command = program.takesSocket ? [program.path, ...socketArgs] : [program.path];
       const started = performance.now();
       const result = Bun.spawnSync(command, {
         env: environment,
@@ -240,7 +245,9 @@ function run(command: string[]): void {
 function freeze(target: Receiver, sender: string): Receiver {
   process.kill(target.pid, "SIGSTOP");
   const queueLength = Number(readFileSync("/proc/sys/net/unix/max_dgram_qlen", "utf8"));
-  for (let sent = 0; sent < queueLength + 2; sent++) run([sender, "--socket", socketPath]);
+  for (let sent = 0; sent < queueLength + 2; sent++) {
+    run([sender, "--socket", socketPath, "--spool", spoolDir]);
+  }
   return target;
 }
 

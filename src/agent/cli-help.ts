@@ -2,10 +2,11 @@ import { DEFAULT_SOCKET_PATH } from "../datagram/login-datagram.ts";
 import { DEFAULT_KEEP_DAYS } from "../record/login-record.ts";
 import { LOGINS_HELP } from "../record/logins-command.ts";
 import { DEFAULT_DB_PATH } from "../record/record-database.ts";
+import { DEFAULT_SPOOL_DIR } from "../datagram/spool-location.ts";
 
 /** The agent's commands and their help texts. */
 export const COMMAND_HELP = {
-  run: `Usage: pika-agent run [--socket PATH] [--db PATH] [--keep-days N] [--json]
+  run: `Usage: pika-agent run [--socket PATH] [--db PATH] [--spool DIR] [--keep-days N] [--json]
 
 Receive SSH session events from pika-ssh-login-hook, check who sent them, validate them,
 store each in the record, then log it. Runs in the foreground until SIGTERM or SIGINT;
@@ -14,6 +15,7 @@ systemd runs this.
 Options:
   --socket PATH   the unix datagram socket to listen on (default ${DEFAULT_SOCKET_PATH})
   --db PATH       the SQLite record (default ${DEFAULT_DB_PATH})
+  --spool DIR     where the hook leaves events it could not deliver (default ${DEFAULT_SPOOL_DIR})
   --keep-days N   how many days of logins the record keeps (default ${DEFAULT_KEEP_DAYS})
   --json          also write each accepted event as one JSON line on stdout; logs go to stderr
   --help          show this help`,

@@ -8,6 +8,7 @@ import { collectStatus } from "../install/status.ts";
 import { DEFAULT_KEEP_DAYS } from "../record/login-record.ts";
 import { runLoginsCommand } from "../record/logins-command.ts";
 import { DEFAULT_DB_PATH } from "../record/record-database.ts";
+import { DEFAULT_SPOOL_DIR } from "../datagram/spool-location.ts";
 import { uninstall } from "../install/uninstall.ts";
 import { AgentError } from "./agent-error.ts";
 import { findBuildDirectory } from "./build-location.ts";
@@ -83,6 +84,7 @@ async function runCommand(args: string[]): Promise<number> {
     options: {
       socket: { type: "string" },
       db: { type: "string" },
+      spool: { type: "string" },
       "keep-days": { type: "string" },
       json: { type: "boolean" },
     },
@@ -103,6 +105,7 @@ async function runCommand(args: string[]): Promise<number> {
       {
         socketPath: resolve(values.socket ?? DEFAULT_SOCKET_PATH),
         dbPath: resolve(values.db ?? DEFAULT_DB_PATH),
+        spoolDir: resolve(values.spool ?? DEFAULT_SPOOL_DIR),
         keepDays,
         isJsonOutput,
       },

@@ -6,6 +6,7 @@ import type { LoginRecord } from "../record/login-record.ts";
 import { AgentError } from "./agent-error.ts";
 import { countersFromStored, describeCounters } from "./agent-counters.ts";
 import { EventPipeline } from "./event-pipeline.ts";
+import { startSpoolIntake } from "./spool-intake.ts";
 import type { AgentCounters } from "./agent-counters.ts";
 import { openAgentLibc } from "./agent-libc.ts";
 import type { AgentLibc } from "./agent-libc.ts";
@@ -23,6 +24,8 @@ export interface RunOptions {
   socketPath: string;
   /** The SQLite record. */
   dbPath: string;
+  /** Where the hook leaves what it could not deliver. */
+  spoolDir: string;
   /** How many days of logins the record keeps. @default 180 */
   keepDays?: number;
   /** Also write each accepted event as one JSON line on stdout. */
@@ -103,6 +106,18 @@ async function receiveUntilStopped(
   const pipeline = new EventPipeline({ record, queue, counters, trouble, log, keepDays });
   pipeline.upkeep();
 
+  // What the hook spooled while the agent was away comes in first, marked late; then each
+  // file that appears, as it appears. A file is deleted only once its event is stored.
+  const intake = startSpoolIntake(options.spoolDir, {
+    async onFile(entry) {
+      const verdict = judgeDatagram({ ...entry, receivedAt: Date.now() }, MAX_DATAGRAM_BYTES);
+      if (verdict.type === "probe") return;
+      pipeline.take(verdict, true);
+      await pipeline.flush();
+    },
+    onError: (problem) => trouble.add(`spool (${problem.type})`, problem.message),
+  });
+
   // Judge every datagram as it arrives; each lands in exactly one counter.
   let failure: string | undefined;
   const startedAt = Date.now();
@@ -124,6 +139,7 @@ async function receiveUntilStopped(
     },
   });
   log.info(`Listening on ${options.socketPath}, recording to ${options.dbPath}`);
+  await intake.drain();
   warnOnShortKernelQueue(log);
   await stop.promise;
 
@@ -131,6 +147,8 @@ async function receiveUntilStopped(
   await withDeadline(receiver.stop(), STOP_DEADLINE_MS, () =>
     log.error("The receiver did not stop in time"),
   );
+  intake.stop();
+  await intake.drain();
   await pipeline.flush();
   queue.close();
   await consumed;

@@ -4,6 +4,8 @@ import { encodeDatagram } from "./encode-datagram.ts";
 import { parsePamEnvironment, splitEnvironBlock } from "./pam-environment.ts";
 import { probeAgent } from "./probe-agent.ts";
 import { readEnvironBlock } from "./read-environ.ts";
+import { DEFAULT_SPOOL_DIR } from "../datagram/spool-location.ts";
+import { spoolDatagram } from "./spool-writer.ts";
 import { sendDatagram } from "./unix-datagram-sender.ts";
 
 /**
@@ -16,8 +18,10 @@ const QUEUE_WAIT_MS = 20;
 const PROBE_WAIT_MS = 2000;
 
 /**
- * `pika-ssh-login-hook [--socket PATH]`, run by pam_exec at every session open and close.
- * It prints nothing (pam_exec can show output to the user) and always exits 0.
+ * `pika-ssh-login-hook [--socket PATH] [--spool DIR]`, run by pam_exec at every session
+ * open and close. What the agent cannot take (it is down, or its queue stays full) is kept
+ * in the spool directory for the agent to record later. It prints nothing (pam_exec can
+ * show output to the user) and always exits 0.
  *
  * `pika-ssh-login-hook --probe [--socket PATH]`, run by `pika-agent install` and never by
  * PAM, asks the agent to answer and exits 0 when it did, 1 when it did not.
@@ -30,26 +34,37 @@ function main(argv: readonly string[]): number {
   const decision = buildLoginDatagram(environment, { parentPid: process.ppid, now: Date.now() });
   if (decision.type === "skip") return 0;
 
-  // TODO(#4): when the agent cannot take the datagram (down, refused, queue full), write
-  // it to the spool directory instead of giving it up.
-  sendDatagram(options.socketPath, encodeDatagram(decision.datagram), QUEUE_WAIT_MS);
+  const payload = encodeDatagram(decision.datagram);
+  const outcome = sendDatagram(options.socketPath, payload, QUEUE_WAIT_MS);
+  if (outcome.type !== "sent") spoolDatagram(options.spoolDir, payload);
   return 0;
 }
 
+/** What the pam.d line asks of the hook. */
+interface HookOptions {
+  socketPath: string;
+  spoolDir: string;
+  isProbe: boolean;
+}
+
 /**
- * Takes `--socket PATH` or `--socket=PATH` from the pam.d line, and `--probe`; other words
- * are ignored. A loop rather than array methods: see `splitEnvironBlock`.
+ * Takes `--socket PATH`, `--spool DIR` (or `--socket=PATH`, `--spool=DIR`) from the pam.d
+ * line, and `--probe`; other words are ignored. A loop rather than array methods: see
+ * `splitEnvironBlock`.
  */
-function readArguments(argv: readonly string[]): { socketPath: string; isProbe: boolean } {
+function readArguments(argv: readonly string[]): HookOptions {
   let socketPath = DEFAULT_SOCKET_PATH;
+  let spoolDir = DEFAULT_SPOOL_DIR;
   let isProbe = false;
   for (let index = 0; index < argv.length; index++) {
     const word = argv[index] ?? "";
     if (word === "--socket") socketPath = argv[index + 1] ?? socketPath;
     else if (word.startsWith("--socket=")) socketPath = word.slice("--socket=".length);
+    else if (word === "--spool") spoolDir = argv[index + 1] ?? spoolDir;
+    else if (word.startsWith("--spool=")) spoolDir = word.slice("--spool=".length);
     else if (word === "--probe") isProbe = true;
   }
-  return { socketPath, isProbe };
+  return { socketPath, spoolDir, isProbe };
 }
 
 let exitCode = 0;

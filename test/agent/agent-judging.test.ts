@@ -12,6 +12,7 @@ import { runHook, sshdEnviron } from "../support/hook-run.ts";
 import { eventsBeforeMarker, MARKER_USER } from "../support/marker-login.ts";
 import { requireBuiltBinaries, requireRoot } from "../support/preconditions.ts";
 import { runToExit } from "../support/process-run.ts";
+import { withTestSpool } from "../support/hook-run.ts";
 import { HOOK_BINARY } from "../support/sshd-sandbox.ts";
 import { stopAndCount } from "../support/stopped-counts.ts";
 import { createScratch } from "../support/test-scratch.ts";
@@ -190,7 +191,7 @@ describe("pika-agent run judging datagrams", () => {
 
     const environ = sshdEnviron("PAM_USER=mallory", "PAM_RHOST=203.0.113.66");
     const unprivileged = [SETPRIV_PATH, "--reuid", "65534", "--regid", "65534", "--clear-groups"];
-    const hook = [HOOK_BINARY, "--socket", socketPath];
+    const hook = [HOOK_BINARY, ...withTestSpool(["--socket", socketPath])];
     const sender = await runToExit([...unprivileged, ...hook], { environ });
     expect(sender).toMatchObject({ exitCode: 0, stdout: "", stderr: "" });
     await agent.stderr.waitFor((line) => line.includes(`pid ${sender.pid} uid 65534`), {

@@ -7,6 +7,7 @@ import { readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { AGENT_BINARY, AgentProcess } from "../support/agent-process.ts";
+import type { AgentEvent } from "../support/agent-process.ts";
 import { findMissingPrerequisites, HOOK_BINARY, SshdSandbox } from "../support/sshd-sandbox.ts";
 import type { SshdSandboxOptions } from "../support/sshd-sandbox.ts";
 
@@ -17,6 +18,8 @@ if (!canRun && !isCi) console.warn(`Skipping the real-sshd tests: ${missing.join
 
 /** Prints the connection's client address and port, the server's, and the session's pid. */
 const REPORT_CONNECTION = 'echo "$SSH_CONNECTION $PPID"';
+/** Real logins made while no agent runs, all of which the next agent must record. */
+const STOPPED_LOGINS = 50;
 /** Logins made while the agent is frozen: more datagrams than Linux queues by default (10). */
 const FROZEN_LOGINS = 6;
 /** Starting sshd and the agent takes well under a second; this bounds a hung start. */
@@ -186,6 +189,30 @@ describe.skipIf(!canRun)("logins succeed when the agent cannot take their events
 
     expect(await sandbox.ssh("echo hi")).toEqual(HI);
   });
+
+  test(`with the agent stopped during ${STOPPED_LOGINS} logins, the next agent records them all, late`, async () => {
+    const sandbox = running();
+    const ports: string[] = [];
+    for (let index = 0; index < STOPPED_LOGINS; index += 1) {
+      const login = await sandbox.ssh(REPORT_CONNECTION);
+      expect(login.exitCode).toBe(0);
+      ports.push(login.stdout.trim().split(" ")[1] ?? "");
+    }
+
+    const agent = await AgentProcess.start({ socketPath: sandbox.socketPath });
+    try {
+      for (const port of ports) {
+        const isClose = (event: AgentEvent) => event.type === "close" && event.port === port;
+        await agent.waitForEvent(isClose, 0, `the close of the login from port ${port}`);
+      }
+      const events = agent.eventsSince().filter((event) => ports.includes(event.port ?? ""));
+      expect(events).toHaveLength(2 * STOPPED_LOGINS);
+      expect(events.every((event) => event.late === true)).toBe(true);
+      expect(new Set(events.map((event) => event.type))).toEqual(new Set(["open", "close"]));
+    } finally {
+      expect(await agent.stop()).toBe(0);
+    }
+  }, 120_000);
 
   test("with a stale socket left by an agent killed with SIGKILL, a login succeeds", async () => {
     const sandbox = running();

@@ -37,6 +37,8 @@ export const AgentEventSchema = v.object({
   auth: v.optional(v.array(AuthStepSchema)),
   receivedAt: v.number(),
   sender: v.object({ pid: v.number(), uid: v.number(), gid: v.number() }),
+  /** Present and true for an event that came through the spool. */
+  late: v.optional(v.boolean()),
 });
 
 /** An accepted login event as the agent prints it. */
@@ -57,6 +59,8 @@ export interface AgentProcessOptions {
    * machine's own record
    */
   dbPath?: string;
+  /** The spool the agent takes in. @default `spool` beside the socket */
+  spoolDir?: string;
   /** @default AGENT_BINARY */
   binary?: string;
   /** Further arguments after `run --socket PATH --json`. */
@@ -91,7 +95,17 @@ export class AgentProcess {
     if (!existsSync(binary)) throw new Error(`"${binary}" is missing: run \`bun run build\` first`);
 
     const dbPath = options.dbPath ?? join(dirname(options.socketPath), "pika.db");
-    const command = ["run", "--socket", options.socketPath, "--db", dbPath, "--json"];
+    const spoolDir = options.spoolDir ?? join(dirname(options.socketPath), "spool");
+    const command = [
+      "run",
+      "--socket",
+      options.socketPath,
+      "--db",
+      dbPath,
+      "--spool",
+      spoolDir,
+      "--json",
+    ];
     const argv = [binary, ...command, ...(options.extraArgs ?? [])];
     const child = Bun.spawn(argv, { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
     const agent = new AgentProcess(child);

@@ -6,7 +6,7 @@
 import { existsSync } from "node:fs";
 import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import type { Subprocess } from "bun";
 import { DEFAULT_WAIT_MS, LineCollector } from "./line-collector.ts";
 
@@ -317,7 +317,17 @@ function pamHookLine(hookPath: string, socketPath: string, options: readonly str
   if (Buffer.byteLength(socketPath) > MAX_SOCKET_PATH_BYTES) {
     throw new Error(`The socket path "${socketPath}" is too long; set a shorter TMPDIR`);
   }
-  return ["session optional pam_exec.so", ...options, hookPath, "--socket", socketPath].join(" ");
+  // The spool sits beside the socket, so no test writes the machine's own spool.
+  const spoolDir = join(dirname(socketPath), "spool");
+  return [
+    "session optional pam_exec.so",
+    ...options,
+    hookPath,
+    "--socket",
+    socketPath,
+    "--spool",
+    spoolDir,
+  ].join(" ");
 }
 
 /** Creates an ed25519 key pair without a passphrase and returns its SHA256 fingerprint. */

@@ -6,7 +6,8 @@ import { DEFAULT_SPOOL_DIR } from "../datagram/spool-location.ts";
 
 /** The agent's commands and their help texts. */
 export const COMMAND_HELP = {
-  run: `Usage: pika-agent run [--socket PATH] [--db PATH] [--spool DIR] [--keep-days N] [--json]
+  run: `Usage: pika-agent run [--socket PATH] [--db PATH] [--spool DIR] [--keep-days N]
+                      [--session-max-age N] [--json]
 
 Receive SSH session events from pika-ssh-login-hook, check who sent them, validate them,
 store each in the record, then log it. Runs in the foreground until SIGTERM or SIGINT;
@@ -17,6 +18,9 @@ Options:
   --db PATH       the SQLite record (default ${DEFAULT_DB_PATH})
   --spool DIR     where the hook leaves events it could not deliver (default ${DEFAULT_SPOOL_DIR})
   --keep-days N   how many days of logins the record keeps (default ${DEFAULT_KEEP_DAYS})
+  --session-max-age N
+                  days after which a session still open is given up as of unknown end
+                  (default 30; sessions whose sshd is gone are given up at start anyway)
   --json          also write each accepted event as one JSON line on stdout; logs go to stderr
   --help          show this help`,
   install: `Usage: pika-agent install [--restart-sshd] [--dry-run] [--bin-dir DIR] [--socket PATH] [--no-service]

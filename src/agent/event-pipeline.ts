@@ -10,6 +10,7 @@ import type { DatagramVerdict, LoginEvent } from "./login-event.ts";
 
 /** How often the record's upkeep (closing stale sessions, pruning) runs at most. */
 const UPKEEP_INTERVAL_MS = 3_600_000;
+const DAY_MS = 86_400_000;
 
 /** Where each judged datagram goes next. */
 export interface PipelineOptions {
@@ -20,6 +21,8 @@ export interface PipelineOptions {
   trouble: BurstReporter;
   log: ConsolaInstance;
   keepDays: number;
+  /** An open session older than this many days is given up as of unknown end. */
+  sessionMaxAgeDays: number;
 }
 
 /**
@@ -47,8 +50,12 @@ export class EventPipeline {
    */
   upkeep(now = Date.now()): void {
     this.#lastUpkeep = now;
-    const { record, log } = this.#options;
-    const closed = record.closeStaleSessions({ now, isSessionAlive: (id) => isSshdAlive(id) });
+    const { record, log, sessionMaxAgeDays } = this.#options;
+    const closed = record.closeStaleSessions({
+      now,
+      maxAgeMs: sessionMaxAgeDays * DAY_MS,
+      isSessionAlive: (id) => isSshdAlive(id),
+    });
     if (closed > 0) log.info(`Closed ${closed} sessions whose sshd is gone, as of unknown end`);
     // Pruning yields between small batches; receiving goes on meanwhile.
     void this.#prune(now);

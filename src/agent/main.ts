@@ -15,7 +15,7 @@ import { findBuildDirectory } from "./build-location.ts";
 import { createConsoleReporter } from "./console-reporter.ts";
 import { COMMAND_HELP, isCommandName, MAIN_HELP } from "./cli-help.ts";
 import { createLogger } from "./logger.ts";
-import { runAgent } from "./run-agent.ts";
+import { DEFAULT_SESSION_MAX_AGE_DAYS, runAgent } from "./run-agent.ts";
 
 const DEFAULT_BIN_DIR = "/usr/local/bin";
 const DEFAULT_STATE_DIR = "/var/lib/pika";
@@ -86,17 +86,18 @@ async function runCommand(args: string[]): Promise<number> {
       db: { type: "string" },
       spool: { type: "string" },
       "keep-days": { type: "string" },
+      "session-max-age": { type: "string" },
       json: { type: "boolean" },
     },
     strict: true,
     allowPositionals: false,
   });
-  const keepDays = Number(values["keep-days"] ?? DEFAULT_KEEP_DAYS);
-  if (!Number.isInteger(keepDays) || keepDays < 1) {
-    throw new UsageError(
-      `--keep-days takes a whole number of days from 1, not "${values["keep-days"]}"`,
-    );
-  }
+  const keepDays = readDays("--keep-days", values["keep-days"], DEFAULT_KEEP_DAYS);
+  const sessionMaxAgeDays = readDays(
+    "--session-max-age",
+    values["session-max-age"],
+    DEFAULT_SESSION_MAX_AGE_DAYS,
+  );
   const isJsonOutput = values.json === true;
   const logger = createLogger({ isStdoutReserved: isJsonOutput });
 
@@ -107,6 +108,7 @@ async function runCommand(args: string[]): Promise<number> {
         dbPath: resolve(values.db ?? DEFAULT_DB_PATH),
         spoolDir: resolve(values.spool ?? DEFAULT_SPOOL_DIR),
         keepDays,
+        sessionMaxAgeDays,
         isJsonOutput,
       },
       logger,
@@ -117,6 +119,15 @@ async function runCommand(args: string[]): Promise<number> {
     logger.error(error.message);
     return EXIT_FAILED;
   }
+}
+
+/** Reads a whole number of days from a flag, or its default. */
+function readDays(flag: string, text: string | undefined, fallback: number): number {
+  const days = Number(text ?? fallback);
+  if (!Number.isInteger(days) || days < 1) {
+    throw new UsageError(`${flag} takes a whole number of days from 1, not "${text ?? ""}"`);
+  }
+  return days;
 }
 
 async function installCommand(args: string[]): Promise<number> {

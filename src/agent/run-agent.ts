@@ -28,6 +28,8 @@ export interface RunOptions {
   spoolDir: string;
   /** How many days of logins the record keeps. @default 180 */
   keepDays?: number;
+  /** How many days an open session may last before it is given up as of unknown end. @default 30 */
+  sessionMaxAgeDays?: number;
   /** Also write each accepted event as one JSON line on stdout. */
   isJsonOutput: boolean;
   /** How many stored events may wait to be announced. @default 1000 */
@@ -43,6 +45,8 @@ export interface RunResult {
 
 /** Stored events waiting to be announced; a write stores up to one turn's datagrams at once. */
 const DEFAULT_QUEUE_CAPACITY = 1000;
+/** How many days an open session may last before it is given up, unless told otherwise. */
+export const DEFAULT_SESSION_MAX_AGE_DAYS = 30;
 /** How long shutdown may take before the agent gives up waiting, in milliseconds. */
 const STOP_DEADLINE_MS = 900;
 
@@ -103,7 +107,16 @@ async function receiveUntilStopped(
     else log.warn(`${suppressed} more datagrams ${kind} in the last burst`);
   });
   const keepDays = options.keepDays ?? DEFAULT_KEEP_DAYS;
-  const pipeline = new EventPipeline({ record, queue, counters, trouble, log, keepDays });
+  const sessionMaxAgeDays = options.sessionMaxAgeDays ?? DEFAULT_SESSION_MAX_AGE_DAYS;
+  const pipeline = new EventPipeline({
+    record,
+    queue,
+    counters,
+    trouble,
+    log,
+    keepDays,
+    sessionMaxAgeDays,
+  });
   pipeline.upkeep();
 
   // What the hook spooled while the agent was away comes in first, marked late; then each

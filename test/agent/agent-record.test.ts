@@ -9,6 +9,7 @@ import { afterEach, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { AGENT_BINARY, AgentProcess } from "../support/agent-process.ts";
 import { runHook, sshdEnviron } from "../support/hook-run.ts";
 import { requireBuiltBinaries, requireRoot } from "../support/preconditions.ts";
+import { sendDatagram } from "../support/datagram-sender.ts";
 import { runToExit } from "../support/process-run.ts";
 import { stopAndCount } from "../support/stopped-counts.ts";
 import { createScratch } from "../support/test-scratch.ts";
@@ -63,6 +64,43 @@ describe("pika-agent run keeping its record", () => {
         durationMs: expect.any(Number),
       }),
     ]);
+  });
+
+  test("gives up, at its next start, a session whose sshd is gone", async () => {
+    const dir = await scratch.makeTempDir();
+    const socketPath = join(dir, "agent.sock");
+    const dbPath = join(dir, "pika.db");
+    const first = await AgentProcess.start({ socketPath, dbPath });
+    // A session id no process has: the sshd behind it is gone, as after a reboot.
+    const open = { v: 1, type: "open", username: "bob", sessionId: "4194305", port: "40000" };
+    sendDatagram(socketPath, JSON.stringify(open));
+    await first.waitForEvent((event) => event.username === "bob", 0, "the open of bob");
+    expect(await first.stop()).toBe(0);
+
+    const before = await runToExit([AGENT_BINARY, "logins", "--db", dbPath, "--active", "--json"]);
+    expect(JSON.parse(before.stdout)).toEqual([expect.objectContaining({ username: "bob" })]);
+    const second = await AgentProcess.start({ socketPath, dbPath });
+    expect(await second.stop()).toBe(0);
+    const after = await runToExit([AGENT_BINARY, "logins", "--db", dbPath, "--json"]);
+    expect(JSON.parse(after.stdout)).toEqual([
+      expect.objectContaining({ username: "bob", endKind: "unknown" }),
+    ]);
+  });
+
+  test("refuses a session age that is not a whole number of days", async () => {
+    const dir = await scratch.makeTempDir();
+    const run = await runToExit([
+      AGENT_BINARY,
+      "run",
+      "--socket",
+      join(dir, "agent.sock"),
+      "--db",
+      join(dir, "pika.db"),
+      "--session-max-age",
+      "0",
+    ]);
+    expect(run.exitCode).toBe(2);
+    expect(run.stderr).toContain("--session-max-age takes a whole number of days from 1");
   });
 
   test("keeps its counters across a restart", async () => {

@@ -43,7 +43,10 @@ const libc = openAgentLibc();
 export async function startAgent(directory: string, log: AgentLog): Promise<BenchAgent> {
   const socketPath = join(directory, "agent.sock");
   const dbPath = join(directory, "pika.db");
-  const child = spawnAgent([AGENT, "run", "--socket", socketPath, "--db", dbPath], directory, log);
+  // Socket, record and spool all in the bench's own directory, never the machine's.
+  const spool = join(directory, "spool");
+  const argv = [AGENT, "run", "--socket", socketPath, "--db", dbPath, "--spool", spool];
+  const child = spawnAgent(argv, directory, log);
   const agent = { pid: child.pid, socketPath, dbPath, stop: () => stopProcess(child) };
 
   const deadline = performance.now() + READY_TIMEOUT_MS;

@@ -210,6 +210,7 @@ function agentCommand(): string[] {
   const command = [AGENT, "run", "--socket", socketPath];
   const help = Bun.spawnSync([AGENT, "run", "--help"]).stdout.toString();
   if (help.includes("--db")) command.push("--db", join(work, "pika.db"));
+  if (help.includes("--spool")) command.push("--spool", spoolDir);
   if (help.includes("--config")) {
     writeFileSync(join(work, "agent.yaml"), "{}\n");
     command.push("--config", join(work, "agent.yaml"));

@@ -129,7 +129,7 @@ export async function measureHooks(
   context.notes.push(
     `Hooks: ${count(countSpooled(join(agentDir, "spool")))} runs into the agent` +
       ` (${count(drainSpooled)} into the drain receiver) found the queue full for their` +
-      ` 20 ms and spooled their datagram, which this agent does not read back;` +
+      ` 20 ms and spooled their datagram (the agent takes its spool back in, late);` +
       ` ${swarm.failedRuns + drainSwarm.failedRuns} runs exited non-zero. The agent counted` +
       ` ${count(stored.counters.accepted)} accepted and ${count(stored.counters.dropped)}` +
       ` dropped, in ${count(record.sessionIds)} sessions.`,

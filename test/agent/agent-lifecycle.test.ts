@@ -4,7 +4,7 @@
  */
 import { existsSync, lstatSync } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { afterEach, describe, expect, setDefaultTimeout, test } from "bun:test";
 import packageJson from "../../package.json" with { type: "json" };
 import { AGENT_BINARY } from "../support/agent-process.ts";
@@ -45,7 +45,7 @@ describe("pika-agent run and its socket file", () => {
   test("agent refuses to start where another agent listens, and leaves it working", async () => {
     const { agent, socketPath } = await startAgent();
 
-    const second = await runToExit([AGENT_BINARY, "run", "--socket", socketPath, "--json"]);
+    const second = await runToExit([AGENT_BINARY, "run", ...privateFiles(socketPath), "--json"]);
     expect(second.exitCode).not.toBe(0);
     expect(second.stderr).toContain(`"${socketPath}"`);
     expect(second.stderr).not.toContain("Listening on");
@@ -59,7 +59,7 @@ describe("pika-agent run and its socket file", () => {
     const socketPath = join(await makeTempDir(), "agent.sock");
     await writeFile(socketPath, "not a socket\n", { mode: 0o640 });
 
-    const run = await runToExit([AGENT_BINARY, "run", "--socket", socketPath, "--json"]);
+    const run = await runToExit([AGENT_BINARY, "run", ...privateFiles(socketPath), "--json"]);
     expect(run.exitCode).not.toBe(0);
     expect(run.stderr).toContain(`"${socketPath}"`);
     expect(await readFile(socketPath, "utf8")).toBe("not a socket\n");
@@ -71,7 +71,7 @@ describe("pika-agent run and its socket file", () => {
     await mkdir(socketPath);
     await writeFile(join(socketPath, "kept"), "kept\n");
 
-    const run = await runToExit([AGENT_BINARY, "run", "--socket", socketPath, "--json"]);
+    const run = await runToExit([AGENT_BINARY, "run", ...privateFiles(socketPath), "--json"]);
     expect(run.exitCode).not.toBe(0);
     expect(run.stderr).toContain(`"${socketPath}"`);
     expect(await readFile(join(socketPath, "kept"), "utf8")).toBe("kept\n");
@@ -81,7 +81,7 @@ describe("pika-agent run and its socket file", () => {
     const socketPath = join(await makeTempDir(), "agent.sock");
     const listener = Bun.listen({ unix: socketPath, socket: { data() {} } });
     try {
-      const run = await runToExit([AGENT_BINARY, "run", "--socket", socketPath, "--json"]);
+      const run = await runToExit([AGENT_BINARY, "run", ...privateFiles(socketPath), "--json"]);
       expect(run.exitCode).not.toBe(0);
       expect(run.stderr).toContain(`"${socketPath}"`);
 
@@ -190,3 +190,9 @@ describe("pika-agent command line", () => {
     expect(run.stdout).toContain("Usage: pika-agent");
   });
 });
+
+/** `--socket` and, beside it, `--db` and `--spool`, so a test never touches the machine's. */
+function privateFiles(socketPath: string): string[] {
+  const dir = dirname(socketPath);
+  return ["--socket", socketPath, "--db", join(dir, "pika.db"), "--spool", join(dir, "spool")];
+}

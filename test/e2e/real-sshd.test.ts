@@ -6,15 +6,13 @@ import { existsSync } from "node:fs";
 import { readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { checkPrerequisites } from "../support/prerequisite-guard.ts";
 import { AGENT_BINARY, AgentProcess } from "../support/agent-process.ts";
 import type { AgentEvent } from "../support/agent-process.ts";
 import { findMissingPrerequisites, HOOK_BINARY, SshdSandbox } from "../support/sshd-sandbox.ts";
 import type { SshdSandboxOptions } from "../support/sshd-sandbox.ts";
 
-const missing = findMissingPrerequisites();
-const isCi = (process.env.CI ?? "") !== "";
-const canRun = missing.length === 0;
-if (!canRun && !isCi) console.warn(`Skipping the real-sshd tests: ${missing.join("; ")}`);
+const canRun = checkPrerequisites("real-sshd", findMissingPrerequisites());
 
 /** Prints the connection's client address and port, the server's, and the session's pid. */
 const REPORT_CONNECTION = 'echo "$SSH_CONNECTION $PPID"';
@@ -27,12 +25,6 @@ const START_TIMEOUT_MS = 30_000;
 /** `pam_exec` passes on whatever the hook prints when wired with `stdout`. */
 const SHOWING_PAM_EXEC_OPTIONS = ["quiet", "stdout"];
 const HI = { exitCode: 0, stdout: "hi\n", stderr: "" };
-
-// Only where the tests would otherwise skip in CI: a run that skips them must fail.
-if (!canRun && isCi)
-  test("CI has what the real-sshd tests need", () => {
-    throw new Error(`The real-sshd tests cannot run in CI: ${missing.join("; ")}`);
-  });
 
 describe.skipIf(!canRun)("the agent records logins through a real sshd", () => {
   const running = startBeforeAll(() => startWithAgent(), stopWithAgent);

@@ -5,6 +5,7 @@
  */
 import { realpathSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { checkPrerequisites } from "../support/prerequisite-guard.ts";
 import { findUnsafeOwner } from "../../src/install/binaries.ts";
 import { AGENT_BINARY, AgentProcess } from "../support/agent-process.ts";
 import {
@@ -27,10 +28,7 @@ import {
 } from "../support/system-sandbox-hooks.ts";
 import { findMissingSystemSandboxPrerequisites } from "../support/system-sandbox.ts";
 
-const missing = findMissingSystemSandboxPrerequisites();
-const isCi = (process.env.CI ?? "") !== "";
-const canRun = missing.length === 0;
-if (!canRun && !isCi) console.warn(`Skipping the install command tests: ${missing.join("; ")}`);
+const canRun = checkPrerequisites("install command", findMissingSystemSandboxPrerequisites());
 if (canRun) requireBuiltBinaries();
 
 /** The group given to /etc/pam.d/sshd before install: `adm` on Debian. */
@@ -38,12 +36,6 @@ const PAM_FILE_GID = 4;
 
 // Each command starts a 100 MB binary that runs sshd -t and -T; a login waits for the agent.
 setDefaultTimeout(30_000);
-
-// Only where the tests would otherwise skip in CI: a run that skips them must fail.
-if (!canRun && isCi)
-  test("CI has what the install command tests need", () => {
-    throw new Error(`The install command tests cannot run in CI: ${missing.join("; ")}`);
-  });
 
 describe.skipIf(!canRun)("`pika-agent install` on Debian's stock configuration", () => {
   const running = useSystemSandbox(() => ({ isSystemdRunning: true }));

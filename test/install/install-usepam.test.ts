@@ -4,6 +4,7 @@
  * configuration is left alone, and what the administrator is told first.
  */
 import { afterEach, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { checkPrerequisites } from "../support/prerequisite-guard.ts";
 import {
   agentSocketPath,
   INSTALL_PATHS,
@@ -22,10 +23,7 @@ import { withSystemSandbox } from "../support/system-sandbox-hooks.ts";
 import { findMissingSystemSandboxPrerequisites } from "../support/system-sandbox.ts";
 import { createScratch } from "../support/test-scratch.ts";
 
-const missing = findMissingSystemSandboxPrerequisites();
-const isCi = (process.env.CI ?? "") !== "";
-const canRun = missing.length === 0;
-if (!canRun && !isCi) console.warn(`Skipping the install UsePAM tests: ${missing.join("; ")}`);
+const canRun = checkPrerequisites("install UsePAM", findMissingSystemSandboxPrerequisites());
 if (canRun) requireBuiltBinaries();
 
 setDefaultTimeout(30_000);
@@ -37,12 +35,6 @@ afterEach(() => scratch.cleanup());
 const MATCH_BLOCK = "Match User backup\n\tForceCommand internal-sftp\n";
 const ACCOUNT_CHECKS_WARNING = "Turning it on makes sshd run PAM's account checks";
 const DROP_IN_DIRECTORY = "/etc/ssh/sshd_config.d";
-
-// Only where the tests would otherwise skip in CI: a run that skips them must fail.
-if (!canRun && isCi)
-  test("CI has what the install UsePAM tests need", () => {
-    throw new Error(`The install UsePAM tests cannot run in CI: ${missing.join("; ")}`);
-  });
 
 describe.skipIf(!canRun)("`pika-agent install` with UsePAM off", () => {
   test("puts `UsePAM yes` before a final Match block, reloads sshd, and the next login is seen", async () => {

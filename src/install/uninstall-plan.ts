@@ -7,7 +7,14 @@ import { revertUsePam } from "./sshd-config.ts";
 /** What uninstall does to one file install touched. */
 export type UndoAction =
   | { type: "remove"; path: string; before: string | null }
-  | { type: "write"; path: string; before: string; after: string | Uint8Array }
+  | {
+      type: "write";
+      path: string;
+      before: string;
+      after: string | Uint8Array;
+      /** Whether the whole file comes back from its backup, or only pika's lines go. */
+      how: "backup" | "own-lines";
+    }
   | { type: "keep"; path: string; reason: string };
 
 /**
@@ -38,7 +45,8 @@ export function planUndo(file: InstalledFile): UndoAction {
   if (isAsInstalled) {
     if (file.action === "created") return { type: "remove", path: file.path, before: text };
     if (file.backupPath !== undefined) {
-      return { type: "write", path: file.path, before: text, after: readFileSync(file.backupPath) };
+      const after = readFileSync(file.backupPath);
+      return { type: "write", path: file.path, before: text, after, how: "backup" };
     }
   }
   return undoOwnLines(file, text);
@@ -66,7 +74,7 @@ function undoOwnLines(file: InstalledFile, text: string): UndoAction {
       reason: "changed since install, and pika's lines are gone",
     };
   }
-  return { type: "write", path: file.path, before: text, after };
+  return { type: "write", path: file.path, before: text, after, how: "own-lines" };
 }
 
 function replacedLine(file: InstalledFile): { index: number; line: string } | undefined {

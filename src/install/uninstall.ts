@@ -89,7 +89,7 @@ export async function uninstall(
     for (const action of changes) {
       if (action.type === "remove") await transaction.removeFile(action.path);
       if (action.type === "write") await transaction.writeFile(action.path, action.after);
-      report.info(`${action.path}: ${action.type === "remove" ? "removed" : "restored"}`);
+      report.info(`${action.path}: ${action.type === "remove" ? "removed" : "done"}`);
     }
     if (service.type === "systemd") runCommand([service.systemctl, "daemon-reload"]);
     const hasUsePam = manifest?.files.some((file) => file.details?.role === "usepam") === true;
@@ -122,12 +122,20 @@ function planWithoutRecord(): UndoAction[] {
   if (!existsSync(SSHD_PAM_PATH)) return [];
   const before = readFileSync(SSHD_PAM_PATH, "utf8");
   const after = removePamHook(before);
-  return after === undefined ? [] : [{ type: "write", path: SSHD_PAM_PATH, before, after }];
+  if (after === undefined) return [];
+  return [{ type: "write", path: SSHD_PAM_PATH, before, after, how: "own-lines" }];
 }
 
 function describe(action: UndoAction, report: StepReporter): void {
   if (action.type === "keep") report.warn(`${action.path}: left as it is, since ${action.reason}`);
-  else report.info(`${action.path}: ${action.type === "remove" ? "remove" : "restore"}`);
+  else report.info(`${action.path}: ${describeAction(action)}`);
+}
+
+function describeAction(action: Exclude<UndoAction, { type: "keep" }>): string {
+  if (action.type === "remove") return "remove";
+  return action.how === "backup"
+    ? "restore from its backup"
+    : "remove pika's lines, keeping later changes";
 }
 
 function diffOf(action: UndoAction): string {

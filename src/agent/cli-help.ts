@@ -1,13 +1,14 @@
 import { DEFAULT_SOCKET_PATH } from "../datagram/login-datagram.ts";
 import { DEFAULT_KEEP_DAYS } from "../record/login-record.ts";
+import { CONFIG_HELP } from "../config/config-command.ts";
 import { LOGINS_HELP } from "../record/logins-command.ts";
 import { DEFAULT_DB_PATH } from "../record/record-database.ts";
 import { DEFAULT_SPOOL_DIR } from "../datagram/spool-location.ts";
 
 /** The agent's commands and their help texts. */
 export const COMMAND_HELP = {
-  run: `Usage: pika-agent run [--socket PATH] [--db PATH] [--spool DIR] [--keep-days N]
-                      [--session-max-age N] [--json]
+  run: `Usage: pika-agent run [--socket PATH] [--db PATH] [--spool DIR] [--config PATH]
+                      [--keep-days N] [--session-max-age N] [--json]
 
 Receive SSH session events from pika-ssh-login-hook, check who sent them, validate them,
 store each in the record, then log it. Runs in the foreground until SIGTERM or SIGINT;
@@ -18,6 +19,7 @@ Options:
   --db PATH       the SQLite record (default ${DEFAULT_DB_PATH})
   --spool DIR     where the hook leaves events it could not deliver (default ${DEFAULT_SPOOL_DIR})
   --keep-days N   how many days of logins the record keeps (default ${DEFAULT_KEEP_DAYS})
+  --config PATH   the configuration (default /etc/pika/agent.yaml; none is fine)
   --session-max-age N
                   days after which a session still open is given up as of unknown end
                   (default 30; sessions whose sshd is gone are given up at start anyway)
@@ -55,6 +57,7 @@ Options:
   --json          print the pieces as a JSON array
   --socket PATH   where the agent listens (default: where install put it, else ${DEFAULT_SOCKET_PATH})`,
   logins: LOGINS_HELP,
+  config: CONFIG_HELP,
   help: `Usage: pika-agent help [COMMAND]
 
 Show the list of commands, or the help of one command.`,
@@ -74,6 +77,7 @@ Commands:
   uninstall  undo exactly what install did
   status     show what is wired and whether the agent is up
   logins     list recorded SSH sessions, like last
+  config     check the configuration, or print an example
   help       show help for a command
 
 Options:

@@ -4,6 +4,9 @@ import packageJson from "../../package.json" with { type: "json" };
 import { DEFAULT_SOCKET_PATH } from "../datagram/login-datagram.ts";
 import { install } from "../install/install.ts";
 import { InstallError } from "../install/install-error.ts";
+import { runConfigCommand } from "../config/config-command.ts";
+import { DEFAULT_CONFIG_PATH } from "../config/agent-config.ts";
+import { loadConfig } from "../config/load-config.ts";
 import { collectStatus } from "../install/status.ts";
 import { DEFAULT_KEEP_DAYS } from "../record/login-record.ts";
 import { runLoginsCommand } from "../record/logins-command.ts";
@@ -57,6 +60,10 @@ async function main(argv: string[]): Promise<number> {
       return uninstallCommand(rest);
     case "status":
       return statusCommand(rest);
+    case "config":
+      return runConfigCommand(rest, (line) => console.log(line), {
+        printError: (line) => console.error(line),
+      });
     case "logins":
       return runLoginsCommand(rest, (line) => console.log(line), {
         printError: (line) => console.error(line),
@@ -87,19 +94,36 @@ async function runCommand(args: string[]): Promise<number> {
       spool: { type: "string" },
       "keep-days": { type: "string" },
       "session-max-age": { type: "string" },
+      config: { type: "string" },
       json: { type: "boolean" },
     },
     strict: true,
     allowPositionals: false,
   });
-  const keepDays = readDays("--keep-days", values["keep-days"], DEFAULT_KEEP_DAYS);
+  const isJsonOutput = values.json === true;
+  const logger = createLogger({ isStdoutReserved: isJsonOutput });
+
+  // Flags beat the configuration file, which beats the built-in defaults.
+  const configPath = resolve(values.config ?? DEFAULT_CONFIG_PATH);
+  const isConfigOptional = values.config === undefined;
+  const loaded = loadConfig(configPath, { isMissingOk: isConfigOptional });
+  if (loaded.type === "invalid") {
+    for (const error of loaded.errors) logger.error(`${configPath}: ${error}`);
+    logger.error("The configuration is invalid; the agent did not start");
+    return EXIT_FAILED;
+  }
+  for (const warning of loaded.warnings) logger.warn(warning);
+  const { record } = loaded.config;
+  const keepDays = readDays(
+    "--keep-days",
+    values["keep-days"],
+    record?.keepDays ?? DEFAULT_KEEP_DAYS,
+  );
   const sessionMaxAgeDays = readDays(
     "--session-max-age",
     values["session-max-age"],
-    DEFAULT_SESSION_MAX_AGE_DAYS,
+    record?.sessionMaxAgeDays ?? DEFAULT_SESSION_MAX_AGE_DAYS,
   );
-  const isJsonOutput = values.json === true;
-  const logger = createLogger({ isStdoutReserved: isJsonOutput });
 
   try {
     const result = await runAgent(
@@ -109,6 +133,8 @@ async function runCommand(args: string[]): Promise<number> {
         spoolDir: resolve(values.spool ?? DEFAULT_SPOOL_DIR),
         keepDays,
         sessionMaxAgeDays,
+        configPath,
+        isConfigOptional,
         isJsonOutput,
       },
       logger,

@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { loadConfig } from "../config/load-config.ts";
 import type { ConsolaInstance } from "consola";
 import { MAX_DATAGRAM_BYTES } from "../datagram/login-datagram.ts";
 import { openRecord, DEFAULT_KEEP_DAYS } from "../record/login-record.ts";
@@ -26,6 +27,10 @@ export interface RunOptions {
   dbPath: string;
   /** Where the hook leaves what it could not deliver. */
   spoolDir: string;
+  /** The configuration file, read again on SIGHUP. */
+  configPath: string;
+  /** Whether a missing configuration file means the defaults (only for the default path). */
+  isConfigOptional: boolean;
   /** How many days of logins the record keeps. @default 180 */
   keepDays?: number;
   /** How many days an open session may last before it is given up as of unknown end. @default 30 */
@@ -67,8 +72,18 @@ export async function runAgent(options: RunOptions, logger: ConsolaInstance): Pr
     log.info(`Stopping on ${signal}`);
     stop.resolve();
   };
-  // TODO(#5): SIGHUP will reload the configuration; until then it must not kill the agent.
-  const onHangup = () => log.info("SIGHUP received; there is no configuration to reload yet");
+  // SIGHUP reads the configuration again; an invalid file leaves the running one in place.
+  // TODO(#5): nothing uses the configuration's channels and rules yet; alerts will.
+  const onHangup = () => {
+    const loaded = loadConfig(options.configPath, { isMissingOk: options.isConfigOptional });
+    if (loaded.type === "invalid") {
+      for (const error of loaded.errors) log.error(`${options.configPath}: ${error}`);
+      log.warn("SIGHUP: the new configuration is invalid; keeping the one in use");
+      return;
+    }
+    for (const warning of loaded.warnings) log.warn(warning);
+    log.info(`SIGHUP: configuration reloaded from ${options.configPath}`);
+  };
   process.once("SIGTERM", onSignal).once("SIGINT", onSignal).on("SIGHUP", onHangup);
   try {
     return await receiveUntilStopped(options, log, libc, stop);

@@ -11,7 +11,7 @@ import {
   closeOf,
   loginEvent,
   makeDatabasePath,
-} from "./record-fixtures.ts";
+} from "../support/record-fixtures.ts";
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;

@@ -12,7 +12,7 @@ import {
   countRows,
   loginEvent,
   makeDatabasePath,
-} from "./record-fixtures.ts";
+} from "../support/record-fixtures.ts";
 
 const DAY_MS = 86_400_000;
 
@@ -119,7 +119,7 @@ describe("LoginRecord.appendBatch()", () => {
     const path = makeDatabasePath();
     openRecord(path).close();
     const writer = Bun.spawn(
-      [process.execPath, join(import.meta.dir, "append-until-killed.ts"), path],
+      [process.execPath, join(import.meta.dir, "..", "support", "append-until-killed.ts"), path],
       {
         stdout: "pipe",
         stderr: "inherit",

@@ -8,7 +8,7 @@ import {
   closeOf,
   loginEvent,
   makeDatabasePath,
-} from "./record-fixtures.ts";
+} from "../support/record-fixtures.ts";
 
 const HOUR = 3_600_000;
 let dbPath: string;

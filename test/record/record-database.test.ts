@@ -5,7 +5,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { openReadOnlyDatabase, openWritableDatabase } from "../../src/record/record-database.ts";
 import { RecordError } from "../../src/record/record-error.ts";
 import { readSchemaVersion, SCHEMA_VERSION } from "../../src/record/record-schema.ts";
-import { cleanupDatabases, makeDatabasePath, makeTempDir } from "./record-fixtures.ts";
+import { cleanupDatabases, makeDatabasePath, makeTempDir } from "../support/record-fixtures.ts";
 
 afterEach(() => cleanupDatabases());
 

@@ -17,7 +17,7 @@ import {
   countRows,
   loginEvent,
   makeDatabasePath,
-} from "./record-fixtures.ts";
+} from "../support/record-fixtures.ts";
 
 /**
  * The version 1 schema as it shipped, frozen here: a database made by the first record must

@@ -11,7 +11,7 @@ import {
   countRows,
   loginEvent,
   makeDatabasePath,
-} from "./record-fixtures.ts";
+} from "../support/record-fixtures.ts";
 
 afterEach(() => cleanupDatabases());
 

@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, test } from "bun:test";
 import { isSshdAlive } from "../../src/record/sshd-liveness.ts";
-import { cleanupDatabases, makeTempDir } from "./record-fixtures.ts";
+import { cleanupDatabases, makeTempDir } from "../support/record-fixtures.ts";
 
 afterEach(() => cleanupDatabases());
 

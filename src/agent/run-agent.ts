@@ -8,6 +8,7 @@ import { AgentError } from "./agent-error.ts";
 import { countersFromStored, describeCounters } from "./agent-counters.ts";
 import { EventPipeline } from "./event-pipeline.ts";
 import { startSpoolIntake } from "./spool-intake.ts";
+import { removeAbandonedSpoolFiles } from "./spool-leftovers.ts";
 import type { AgentCounters } from "./agent-counters.ts";
 import { openAgentLibc } from "./agent-libc.ts";
 import type { AgentLibc } from "./agent-libc.ts";
@@ -136,6 +137,8 @@ async function receiveUntilStopped(
 
   // What the hook spooled while the agent was away comes in first, marked late; then each
   // file that appears, as it appears. A file is deleted only once its event is stored.
+  const abandoned = await removeAbandonedSpoolFiles(options.spoolDir);
+  if (abandoned > 0) log.warn(`Removed ${abandoned} half-written spool files left by killed hooks`);
   const intake = startSpoolIntake(options.spoolDir, {
     async onFile(entry) {
       const verdict = judgeDatagram({ ...entry, receivedAt: Date.now() }, MAX_DATAGRAM_BYTES);

@@ -135,6 +135,7 @@ async function runCommand(args: string[]): Promise<number> {
         sessionMaxAgeDays,
         configPath,
         isConfigOptional,
+        config: loaded.config,
         isJsonOutput,
       },
       logger,

@@ -1,4 +1,6 @@
 import { readFileSync } from "node:fs";
+import { AlertDispatcher } from "../alerts/alert-dispatcher.ts";
+import type { AgentConfig } from "../config/agent-config.ts";
 import { loadConfig } from "../config/load-config.ts";
 import type { ConsolaInstance } from "consola";
 import { MAX_DATAGRAM_BYTES } from "../datagram/login-datagram.ts";
@@ -32,6 +34,8 @@ export interface RunOptions {
   configPath: string;
   /** Whether a missing configuration file means the defaults (only for the default path). */
   isConfigOptional: boolean;
+  /** The configuration as it was read at start. */
+  config: AgentConfig;
   /** How many days of logins the record keeps. @default 180 */
   keepDays?: number;
   /** How many days an open session may last before it is given up as of unknown end. @default 30 */
@@ -74,7 +78,9 @@ export async function runAgent(options: RunOptions, logger: ConsolaInstance): Pr
     stop.resolve();
   };
   // SIGHUP reads the configuration again; an invalid file leaves the running one in place.
-  // TODO(#5): nothing uses the configuration's channels and rules yet; alerts will.
+  const alerts = {
+    dispatcher: new AlertDispatcher(options.config.channels, options.config.rules, log),
+  };
   const onHangup = () => {
     const loaded = loadConfig(options.configPath, { isMissingOk: options.isConfigOptional });
     if (loaded.type === "invalid") {
@@ -83,11 +89,13 @@ export async function runAgent(options: RunOptions, logger: ConsolaInstance): Pr
       return;
     }
     for (const warning of loaded.warnings) log.warn(warning);
+    // Alerts already queued finish on the old channels; new ones go to the new.
+    alerts.dispatcher = new AlertDispatcher(loaded.config.channels, loaded.config.rules, log);
     log.info(`SIGHUP: configuration reloaded from ${options.configPath}`);
   };
   process.once("SIGTERM", onSignal).once("SIGINT", onSignal).on("SIGHUP", onHangup);
   try {
-    return await receiveUntilStopped(options, log, libc, stop);
+    return await receiveUntilStopped(options, log, libc, stop, alerts);
   } finally {
     process.off("SIGTERM", onSignal).off("SIGINT", onSignal).off("SIGHUP", onHangup);
   }
@@ -98,6 +106,7 @@ async function receiveUntilStopped(
   log: ConsolaInstance,
   libc: AgentLibc,
   stop: PromiseWithResolvers<void>,
+  alerts: { dispatcher: AlertDispatcher },
 ): Promise<RunResult> {
   // Bind first: a taken path must stop the start before anything else runs.
   const socket = bindDatagramSocket(libc, options.socketPath);
@@ -117,7 +126,7 @@ async function receiveUntilStopped(
 
   // Accepted events are stored first, then flow through a bounded queue to one consumer.
   const queue = new BoundedQueue<LoginEvent>(options.queueCapacity ?? DEFAULT_QUEUE_CAPACITY);
-  const consumed = consumeEvents(queue, log, options.isJsonOutput);
+  const consumed = consumeEvents(queue, log, options.isJsonOutput, alerts);
   const trouble = new BurstReporter((kind, detail, suppressed) => {
     if (suppressed === 0) log.warn(detail);
     else log.warn(`${suppressed} more datagrams ${kind} in the last burst`);
@@ -183,6 +192,9 @@ async function receiveUntilStopped(
   await pipeline.flush();
   queue.close();
   await consumed;
+  await withDeadline(alerts.dispatcher.idle(), STOP_DEADLINE_MS, () =>
+    log.warn("Some alerts were still being sent at stop"),
+  );
   record.close();
   socket.close();
   trouble.flush();
@@ -217,9 +229,11 @@ async function consumeEvents(
   queue: BoundedQueue<LoginEvent>,
   log: ConsolaInstance,
   isJsonOutput: boolean,
+  alerts: { dispatcher: AlertDispatcher },
 ): Promise<void> {
   for (let event = await queue.take(); event !== undefined; event = await queue.take()) {
     log.info(formatLoginLine(event));
+    alerts.dispatcher.notify(event);
     if (isJsonOutput) await writeLine(JSON.stringify(event));
   }
 }

@@ -98,6 +98,47 @@ describe.skipIf(!canRun)("the agent records logins through a real sshd", () => {
   });
 });
 
+describe.skipIf(!canRun)("a real login raises an alert", () => {
+  test("ends in a webhook request at a local receiver, with the login's fields", async () => {
+    const received = Promise.withResolvers<unknown>();
+    const receiver = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      async fetch(request) {
+        received.resolve(await request.json());
+        return new Response("ok");
+      },
+    });
+    const sandbox = await SshdSandbox.start();
+    let agent: AgentProcess | undefined;
+    try {
+      const configPath = join(sandbox.dir, "agent.yaml");
+      const url = `http://127.0.0.1:${receiver.port}/hook`;
+      await writeFile(configPath, `channels:\n  - name: ops\n    type: webhook\n    url: ${url}\n`);
+      agent = await AgentProcess.start({
+        socketPath: sandbox.socketPath,
+        extraArgs: ["--config", configPath],
+      });
+
+      const login = await sandbox.ssh(REPORT_CONNECTION);
+      expect(login.exitCode).toBe(0);
+      const [clientIp, clientPort] = login.stdout.trim().split(" ");
+      expect(await received.promise).toMatchObject({
+        user: "root",
+        address: clientIp,
+        port: clientPort,
+        method: "publickey",
+        key: `ssh-ed25519 ${sandbox.clientFingerprint}`,
+        reason: "every login alerts",
+      });
+    } finally {
+      if (agent !== undefined) expect(await agent.stop()).toBe(0);
+      await sandbox.stop();
+      await receiver.stop(true);
+    }
+  });
+});
+
 describe.skipIf(!canRun)("the hook shows the user nothing, even wired with `stdout`", () => {
   const running = startBeforeAll(
     async () => {

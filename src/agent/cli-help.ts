@@ -1,5 +1,6 @@
 import { DEFAULT_SOCKET_PATH } from "../datagram/login-datagram.ts";
 import { DEFAULT_KEEP_DAYS } from "../record/login-record.ts";
+import { TEST_ALERT_HELP } from "../alerts/test-alert-command.ts";
 import { CONFIG_HELP } from "../config/config-command.ts";
 import { LOGINS_HELP } from "../record/logins-command.ts";
 import { DEFAULT_DB_PATH } from "../record/record-database.ts";
@@ -58,6 +59,7 @@ Options:
   --socket PATH   where the agent listens (default: where install put it, else ${DEFAULT_SOCKET_PATH})`,
   logins: LOGINS_HELP,
   config: CONFIG_HELP,
+  "test-alert": TEST_ALERT_HELP,
   help: `Usage: pika-agent help [COMMAND]
 
 Show the list of commands, or the help of one command.`,
@@ -78,6 +80,7 @@ Commands:
   status     show what is wired and whether the agent is up
   logins     list recorded SSH sessions, like last
   config     check the configuration, or print an example
+  test-alert send a sample alert through the configured channels
   help       show help for a command
 
 Options:

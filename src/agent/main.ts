@@ -4,6 +4,7 @@ import packageJson from "../../package.json" with { type: "json" };
 import { DEFAULT_SOCKET_PATH } from "../datagram/login-datagram.ts";
 import { install } from "../install/install.ts";
 import { InstallError } from "../install/install-error.ts";
+import { runTestAlertCommand } from "../alerts/test-alert-command.ts";
 import { runConfigCommand } from "../config/config-command.ts";
 import { DEFAULT_CONFIG_PATH } from "../config/agent-config.ts";
 import { loadConfig } from "../config/load-config.ts";
@@ -64,6 +65,12 @@ async function main(argv: string[]): Promise<number> {
       return runConfigCommand(rest, (line) => console.log(line), {
         printError: (line) => console.error(line),
       });
+    case "test-alert":
+      return runTestAlertCommand(
+        rest,
+        (line) => console.log(line),
+        (line) => console.error(line),
+      );
     case "logins":
       return runLoginsCommand(rest, (line) => console.log(line), {
         printError: (line) => console.error(line),

@@ -8,6 +8,7 @@ import type { AddressRange } from "../record/address-range.ts";
 import { formatAlert } from "./alert-format.ts";
 import type { HttpChannel } from "./alert-format.ts";
 import { describeLogin } from "./alert-message.ts";
+import { AlertThrottle } from "./alert-throttle.ts";
 import type { AlertMessage } from "./alert-message.ts";
 import { deliver } from "./channel-delivery.ts";
 import { ChannelQueue } from "./channel-queue.ts";
@@ -50,17 +51,23 @@ function isInRange(key: string, text: string): boolean {
 }
 
 /**
- * Sends each alerting event to every configured channel, each through its own queue, so a
- * slow or dead channel never holds up receiving, the record or the other channels.
+ * Sends each alerting event, thinned out by the throttle, to every configured channel, each
+ * through its own queue, so a slow or dead channel never holds up receiving, the record or
+ * the other channels.
  */
 export class AlertDispatcher {
   #queues: ChannelQueue<AlertMessage>[];
   #rules: RulesConfig;
+  #throttle: AlertThrottle;
   #timeZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
   #host = hostname();
 
   constructor(channels: readonly ChannelConfig[], rules: RulesConfig, log: ConsolaInstance) {
     this.#rules = rules;
+    this.#throttle = new AlertThrottle(
+      { coalesceSeconds: rules.coalesceSeconds, ratePerMinute: rules.ratePerMinute },
+      (event, reason) => this.#send(event, reason),
+    );
     this.#queues = channels.flatMap((channel) => {
       // TODO(#5): the command channel (run a program with the event on stdin) is not built.
       if (channel.type === "command") {
@@ -75,17 +82,24 @@ export class AlertDispatcher {
   notify(event: LoginEvent): void {
     if (this.#queues.length === 0) return;
     const decision = decideAlert(event, this.#rules);
-    if (decision.type === "silent") return;
+    if (decision.type === "alert") this.#throttle.offer(event, decision.reason);
+  }
+
+  #send(event: LoginEvent, reason: string): void {
     const message = describeLogin(event, {
       hostname: this.#host,
       timeZone: this.#timeZone,
-      reason: decision.reason,
+      reason,
     });
     for (const queue of this.#queues) queue.enqueue(message);
   }
 
-  /** Resolves once every channel has sent or given up what it holds. */
+  /**
+   * Sends what the throttle still holds, then resolves once every channel has sent or given
+   * up what it holds.
+   */
   async idle(): Promise<void> {
+    this.#throttle.flush();
     await Promise.all(this.#queues.map((queue) => queue.idle()));
   }
 }

@@ -85,6 +85,7 @@ export class AlertDispatcher {
     if (decision.type === "alert") this.#throttle.offer(event, decision.reason);
   }
 
+  // TODO(#5): rules.maskAddresses is accepted but addresses are not masked yet.
   #send(event: LoginEvent, reason: string): void {
     const message = describeLogin(event, {
       hostname: this.#host,

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { AlertDispatcher } from "../alerts/alert-dispatcher.ts";
+import type { LoginHistory } from "../alerts/alert-dispatcher.ts";
 import type { AgentConfig } from "../config/agent-config.ts";
 import { loadConfig } from "../config/load-config.ts";
 import type { ConsolaInstance } from "consola";
@@ -46,6 +47,12 @@ export interface RunOptions {
   queueCapacity?: number;
 }
 
+/** The alerting in use, replaced on SIGHUP, and the history its rules read. */
+interface AlertState {
+  dispatcher: AlertDispatcher;
+  history: LoginHistory | undefined;
+}
+
 /** How a run ended. */
 export interface RunResult {
   /** `undefined` after a requested stop; the reason when receiving failed. */
@@ -78,8 +85,10 @@ export async function runAgent(options: RunOptions, logger: ConsolaInstance): Pr
     stop.resolve();
   };
   // SIGHUP reads the configuration again; an invalid file leaves the running one in place.
-  const alerts = {
-    dispatcher: new AlertDispatcher(options.config.channels, options.config.rules, log),
+  // The channels come in once the record, which the rules read, is open.
+  const alerts: AlertState = {
+    dispatcher: new AlertDispatcher([], options.config.rules, log),
+    history: undefined,
   };
   const onHangup = () => {
     const loaded = loadConfig(options.configPath, { isMissingOk: options.isConfigOptional });
@@ -90,7 +99,12 @@ export async function runAgent(options: RunOptions, logger: ConsolaInstance): Pr
     }
     for (const warning of loaded.warnings) log.warn(warning);
     // Alerts already queued finish on the old channels; new ones go to the new.
-    alerts.dispatcher = new AlertDispatcher(loaded.config.channels, loaded.config.rules, log);
+    alerts.dispatcher = new AlertDispatcher(
+      loaded.config.channels,
+      loaded.config.rules,
+      log,
+      alerts.history,
+    );
     log.info(`SIGHUP: configuration reloaded from ${options.configPath}`);
   };
   process.once("SIGTERM", onSignal).once("SIGINT", onSignal).on("SIGHUP", onHangup);
@@ -106,7 +120,7 @@ async function receiveUntilStopped(
   log: ConsolaInstance,
   libc: AgentLibc,
   stop: PromiseWithResolvers<void>,
-  alerts: { dispatcher: AlertDispatcher },
+  alerts: AlertState,
 ): Promise<RunResult> {
   // Bind first: a taken path must stop the start before anything else runs.
   const socket = bindDatagramSocket(libc, options.socketPath);
@@ -123,6 +137,14 @@ async function receiveUntilStopped(
     });
   }
   const counters = countersFromStored(record.loadCounters());
+  // The rules about new sources and keys read the user's past logins from the record.
+  alerts.history = record;
+  alerts.dispatcher = new AlertDispatcher(
+    options.config.channels,
+    options.config.rules,
+    log,
+    record,
+  );
 
   // Accepted events are stored first, then flow through a bounded queue to one consumer.
   const queue = new BoundedQueue<LoginEvent>(options.queueCapacity ?? DEFAULT_QUEUE_CAPACITY);
@@ -229,7 +251,7 @@ async function consumeEvents(
   queue: BoundedQueue<LoginEvent>,
   log: ConsolaInstance,
   isJsonOutput: boolean,
-  alerts: { dispatcher: AlertDispatcher },
+  alerts: AlertState,
 ): Promise<void> {
   for (let event = await queue.take(); event !== undefined; event = await queue.take()) {
     log.info(formatLoginLine(event));

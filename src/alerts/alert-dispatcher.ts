@@ -2,7 +2,7 @@ import { hostname } from "node:os";
 import type { ConsolaInstance } from "consola";
 import type { LoginEvent } from "../agent/login-event.ts";
 import type { ChannelConfig } from "../config/channel-config.ts";
-import type { RulesConfig } from "../config/rules-config.ts";
+import type { AlertCondition, RulesConfig } from "../config/rules-config.ts";
 import { addressKey, parseAddressRange } from "../record/address-range.ts";
 import type { AddressRange } from "../record/address-range.ts";
 import { formatAlert } from "./alert-format.ts";
@@ -19,11 +19,22 @@ const CHANNEL_QUEUE_LENGTH = 100;
 /** What decided that a login alerts, or that it does not. */
 export type AlertDecision = { type: "alert"; reason: string } | { type: "silent"; reason: string };
 
+/** What the record knows of a user's past logins, for the `new-source` and `new-key` rules. */
+export interface LoginHistory {
+  hasEarlierSource(username: string, range: AddressRange, before: number): boolean;
+  hasEarlierKey(username: string, fingerprint: string, before: number): boolean;
+}
+
 /**
  * Decides whether one stored event alerts, by the configured rules: an allowed source or a
- * quiet user never alerts; otherwise a login alerts when it meets a condition of `alertOn`.
+ * quiet user never alerts; otherwise a login alerts when it meets a condition of `alertOn`
+ * (the first met gives the reason).
  */
-export function decideAlert(event: LoginEvent, rules: RulesConfig): AlertDecision {
+export function decideAlert(
+  event: LoginEvent,
+  rules: RulesConfig,
+  history?: LoginHistory,
+): AlertDecision {
   // TODO(#5): closes alert only with closeAlerts and a session long enough; not yet.
   if (event.type !== "open") return { type: "silent", reason: "a session's close" };
   const key = event.ip === undefined ? undefined : addressKey(event.ip);
@@ -37,12 +48,75 @@ export function decideAlert(event: LoginEvent, rules: RulesConfig): AlertDecisio
   );
   if (quiet !== undefined) return { type: "silent", reason: "a quiet rule" };
 
-  // TODO(#5): new-source, new-key and outside-hours need the record and the clock; not yet.
-  if (rules.alertOn.includes("root") && event.username === "root") {
-    return { type: "alert", reason: "a root login" };
+  for (const condition of rules.alertOn) {
+    const reason = meetCondition(condition, event, rules, history);
+    if (reason !== undefined) return { type: "alert", reason };
   }
-  if (rules.alertOn.includes("login")) return { type: "alert", reason: "every login alerts" };
   return { type: "silent", reason: "no alert condition met" };
+}
+
+/** The reason a login meets one condition, or `undefined` when it does not. */
+function meetCondition(
+  condition: AlertCondition,
+  event: LoginEvent,
+  rules: RulesConfig,
+  history: LoginHistory | undefined,
+): string | undefined {
+  switch (condition) {
+    case "login":
+      return "every login alerts";
+    case "root":
+      return event.username === "root" ? "a root login" : undefined;
+    case "new-source": {
+      const source = sourceRange(event.ip, rules.newSourceBy);
+      if (history === undefined || source === undefined) return undefined;
+      return history.hasEarlierSource(event.username, source.range, event.timestamp)
+        ? undefined
+        : `a new source for ${event.username} (${source.text})`;
+    }
+    case "new-key": {
+      const fingerprint = event.auth?.find((step) => step.fingerprint !== undefined)?.fingerprint;
+      if (history === undefined || fingerprint === undefined) return undefined;
+      return history.hasEarlierKey(event.username, fingerprint, event.timestamp)
+        ? undefined
+        : `a new key for ${event.username} (${fingerprint})`;
+    }
+    case "outside-hours":
+      return isOutsideHours(event.timestamp, rules.workingHours)
+        ? "a login outside working hours"
+        : undefined;
+  }
+}
+
+/** The address, or its /24 or /64 network, that `new-source` compares. */
+function sourceRange(
+  ip: string | undefined,
+  by: RulesConfig["newSourceBy"],
+): { range: AddressRange; text: string } | undefined {
+  if (ip === undefined) return undefined;
+  const bare = ip.split("%")[0] ?? ip;
+  const text = by === "address" ? bare : `${bare}/${bare.includes(":") ? 64 : 24}`;
+  const range = parseAddressRange(text);
+  return range === undefined ? undefined : { range, text };
+}
+
+/** Tells whether a time falls outside the working week, in the host's zone. */
+function isOutsideHours(at: number, hours: RulesConfig["workingHours"]): boolean {
+  const parts = new Intl.DateTimeFormat("en-US", {
+    weekday: "short",
+    hour: "2-digit",
+    minute: "2-digit",
+    hourCycle: "h23",
+  }).formatToParts(at);
+  const part = (type: string) => parts.find((item) => item.type === type)?.value ?? "";
+  const day = part("weekday").toLowerCase();
+  const time = `${part("hour")}:${part("minute")}`;
+  const isWorkDay = (hours.days as readonly string[]).includes(day);
+  const isWorkTime =
+    hours.from < hours.to
+      ? time >= hours.from && time < hours.to
+      : time >= hours.from || time < hours.to;
+  return !(isWorkDay && isWorkTime);
 }
 
 function isInRange(key: string, text: string): boolean {
@@ -59,11 +133,18 @@ export class AlertDispatcher {
   #queues: ChannelQueue<AlertMessage>[];
   #rules: RulesConfig;
   #throttle: AlertThrottle;
+  #history: LoginHistory | undefined;
   #timeZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
   #host = hostname();
 
-  constructor(channels: readonly ChannelConfig[], rules: RulesConfig, log: ConsolaInstance) {
+  constructor(
+    channels: readonly ChannelConfig[],
+    rules: RulesConfig,
+    log: ConsolaInstance,
+    history?: LoginHistory,
+  ) {
     this.#rules = rules;
+    this.#history = history;
     this.#throttle = new AlertThrottle(
       { coalesceSeconds: rules.coalesceSeconds, ratePerMinute: rules.ratePerMinute },
       (event, reason) => this.#send(event, reason),
@@ -81,7 +162,7 @@ export class AlertDispatcher {
   /** Queues alerts for one stored event, when the rules say it alerts; returns at once. */
   notify(event: LoginEvent): void {
     if (this.#queues.length === 0) return;
-    const decision = decideAlert(event, this.#rules);
+    const decision = decideAlert(event, this.#rules, this.#history);
     if (decision.type === "alert") this.#throttle.offer(event, decision.reason);
   }
 

@@ -1,5 +1,6 @@
 import type { Database } from "bun:sqlite";
 import * as v from "valibot";
+import type { AddressRange } from "./address-range.ts";
 import { openWritableDatabase } from "./record-database.ts";
 import { RecordError } from "./record-error.ts";
 import { toEventRow } from "./recorded-event.ts";
@@ -102,6 +103,29 @@ export class LoginRecord {
     });
     // Take the write lock at BEGIN, where the busy timeout applies, not halfway through.
     this.#append = append.immediate;
+  }
+
+  /**
+   * Tells whether `username` had a session from an address in `range` that began before
+   * `before` (ms since the epoch): the history behind the `new-source` alert condition.
+   */
+  hasEarlierSource(username: string, range: AddressRange, before: number): boolean {
+    const row = this.#db
+      .query<{ found: number }, [string, string, string, number]>(
+        "SELECT 1 AS found FROM sessions WHERE username = ?1 AND ip_key BETWEEN ?2 AND ?3 AND first_seen_at < ?4 LIMIT 1",
+      )
+      .get(username, range.low, range.high, before);
+    return row !== null;
+  }
+
+  /** Tells whether `username` used the key `fingerprint` in a session that began before `before`. */
+  hasEarlierKey(username: string, fingerprint: string, before: number): boolean {
+    const row = this.#db
+      .query<{ found: number }, [string, string, number]>(
+        "SELECT 1 AS found FROM sessions WHERE username = ?1 AND fingerprint = ?2 AND first_seen_at < ?3 LIMIT 1",
+      )
+      .get(username, fingerprint, before);
+    return row !== null;
   }
 
   /**

@@ -52,3 +52,63 @@ describe("decideAlert()", () => {
     expect(decideAlert({ ...LOGIN, type: "close" }, rules({})).type).toBe("silent");
   });
 });
+
+describe("decideAlert() with the record's history", () => {
+  const seen = {
+    sources: [] as { user: string; low: string; high: string }[],
+    keys: [] as { user: string; fingerprint: string }[],
+  };
+  const history = {
+    hasEarlierSource: (user: string, range: { low: string; high: string }) =>
+      seen.sources.some(
+        (item) => item.user === user && item.low === range.low && item.high === range.high,
+      ),
+    hasEarlierKey: (user: string, fingerprint: string) =>
+      seen.keys.some((item) => item.user === user && item.fingerprint === fingerprint),
+  };
+
+  test("alerts on a source never seen for the user, by its /24 by default", () => {
+    const newSource = rules({ alertOn: ["new-source"] });
+    expect(decideAlert(LOGIN, newSource, history)).toEqual({
+      type: "alert",
+      reason: "a new source for alice (203.0.113.7/24)",
+    });
+    seen.sources.push({
+      user: "alice",
+      low: "00000000000000000000ffffcb007100",
+      high: "00000000000000000000ffffcb0071ff",
+    });
+    expect(decideAlert({ ...LOGIN, ip: "203.0.113.99" }, newSource, history).type).toBe("silent");
+    expect(decideAlert({ ...LOGIN, username: "bob" }, newSource, history).type).toBe("alert");
+  });
+
+  test("alerts on a key never seen for the user", () => {
+    const keyed: LoginEvent = {
+      ...LOGIN,
+      auth: [{ method: "publickey", keyType: "ssh-ed25519", fingerprint: "SHA256:abc" }],
+    };
+    const newKey = rules({ alertOn: ["new-key"] });
+    expect(decideAlert(keyed, newKey, history)).toEqual({
+      type: "alert",
+      reason: "a new key for alice (SHA256:abc)",
+    });
+    seen.keys.push({ user: "alice", fingerprint: "SHA256:abc" });
+    expect(decideAlert(keyed, newKey, history).type).toBe("silent");
+  });
+
+  test("alerts outside working hours in the host's zone and not within them", () => {
+    const hours = rules({
+      alertOn: ["outside-hours"],
+      workingHours: {
+        days: ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+        from: "00:00",
+        to: "23:59",
+      },
+    });
+    const offHours = rules({ alertOn: ["outside-hours"], workingHours: { days: [] } });
+    expect(decideAlert({ ...LOGIN, timestamp: Date.now() }, offHours).type).toBe("alert");
+    const noon = new Date();
+    noon.setHours(12, 0, 0, 0);
+    expect(decideAlert({ ...LOGIN, timestamp: noon.getTime() }, hours).type).toBe("silent");
+  });
+});

@@ -1,6 +1,7 @@
 import { Database } from "bun:sqlite";
 import { join } from "node:path";
 import { afterEach, describe, expect, test } from "bun:test";
+import { parseAddressRange } from "../../src/record/address-range.ts";
 import { openRecord } from "../../src/record/login-record.ts";
 import { queryLogins } from "../../src/record/login-query.ts";
 import type { LoginSession } from "../../src/record/login-query.ts";
@@ -283,6 +284,32 @@ describe("LoginRecord.prune()", () => {
     expect(countIn(record.path, "events")).toBe(20 + 1);
     expect((await pruning).events).toBe(30);
     expect(record.loadCounters()).toEqual({ accepted: 1 });
+    record.close();
+  });
+});
+
+describe("LoginRecord history for the alert rules", () => {
+  test("hasEarlierSource() sees only sessions of the user that began before the time given", () => {
+    const record = openRecord(makeDatabasePath());
+    record.appendBatch([loginEvent({ username: "alice", ip: "203.0.113.7" })]);
+    const block = parseAddressRange("203.0.113.0/24");
+    const other = parseAddressRange("198.51.100.0/24");
+    if (block === undefined || other === undefined) throw new Error("bad test ranges");
+    const later = loginEvent().timestamp + 1;
+    expect(record.hasEarlierSource("alice", block, later)).toBe(true);
+    expect(record.hasEarlierSource("alice", block, loginEvent().timestamp)).toBe(false);
+    expect(record.hasEarlierSource("alice", other, later)).toBe(false);
+    expect(record.hasEarlierSource("bob", block, later)).toBe(false);
+    record.close();
+  });
+
+  test("hasEarlierKey() knows the keys a user logged in with", () => {
+    const record = openRecord(makeDatabasePath());
+    const auth = [{ method: "publickey", keyType: "ssh-ed25519", fingerprint: "SHA256:abc" }];
+    record.appendBatch([loginEvent({ username: "alice", auth })]);
+    const later = loginEvent().timestamp + 1;
+    expect(record.hasEarlierKey("alice", "SHA256:abc", later)).toBe(true);
+    expect(record.hasEarlierKey("alice", "SHA256:other", later)).toBe(false);
     record.close();
   });
 });

@@ -6,12 +6,13 @@ import type { AlertCondition, RulesConfig } from "../config/rules-config.ts";
 import { addressKey, parseAddressRange } from "../record/address-range.ts";
 import type { AddressRange } from "../record/address-range.ts";
 import { formatAlert } from "./alert-format.ts";
-import type { HttpChannel } from "./alert-format.ts";
 import { describeLogin } from "./alert-message.ts";
 import { AlertThrottle } from "./alert-throttle.ts";
 import type { AlertMessage } from "./alert-message.ts";
 import { deliver } from "./channel-delivery.ts";
 import { ChannelQueue } from "./channel-queue.ts";
+import { runCommandChannel } from "./command-channel.ts";
+import { maskAddress } from "./mask-address.ts";
 
 /** How many alerts may wait for one channel before new ones are dropped and counted. */
 const CHANNEL_QUEUE_LENGTH = 100;
@@ -130,7 +131,7 @@ function isInRange(key: string, text: string): boolean {
  * the other channels.
  */
 export class AlertDispatcher {
-  #queues: ChannelQueue<AlertMessage>[];
+  #queues: ChannelQueue<Alert>[];
   #rules: RulesConfig;
   #throttle: AlertThrottle;
   #history: LoginHistory | undefined;
@@ -149,14 +150,7 @@ export class AlertDispatcher {
       { coalesceSeconds: rules.coalesceSeconds, ratePerMinute: rules.ratePerMinute },
       (event, reason) => this.#send(event, reason),
     );
-    this.#queues = channels.flatMap((channel) => {
-      // TODO(#5): the command channel (run a program with the event on stdin) is not built.
-      if (channel.type === "command") {
-        log.warn(`Channel ${channel.name}: command channels are not supported yet; skipped`);
-        return [];
-      }
-      return [createQueue(channel, log)];
-    });
+    this.#queues = channels.map((channel) => createQueue(channel, log));
   }
 
   /** Queues alerts for one stored event, when the rules say it alerts; returns at once. */
@@ -166,14 +160,14 @@ export class AlertDispatcher {
     if (decision.type === "alert") this.#throttle.offer(event, decision.reason);
   }
 
-  // TODO(#5): rules.maskAddresses is accepted but addresses are not masked yet.
   #send(event: LoginEvent, reason: string): void {
-    const message = describeLogin(event, {
+    const shown = this.#rules.maskAddresses ? maskEvent(event) : event;
+    const message = describeLogin(shown, {
       hostname: this.#host,
       timeZone: this.#timeZone,
       reason,
     });
-    for (const queue of this.#queues) queue.enqueue(message);
+    for (const queue of this.#queues) queue.enqueue({ event: shown, message });
   }
 
   /**
@@ -186,18 +180,34 @@ export class AlertDispatcher {
   }
 }
 
-function createQueue(channel: HttpChannel, log: ConsolaInstance): ChannelQueue<AlertMessage> {
-  return new ChannelQueue<AlertMessage>({
+/** One alert as the channel queues carry it. */
+interface Alert {
+  event: LoginEvent;
+  message: AlertMessage;
+}
+
+function createQueue(channel: ChannelConfig, log: ConsolaInstance): ChannelQueue<Alert> {
+  return new ChannelQueue<Alert>({
     name: channel.name,
     maxLength: CHANNEL_QUEUE_LENGTH,
-    send: (message) =>
-      deliver(formatAlert(channel, message, { now: Date.now() }), {
-        timeoutMs: channel.timeoutMs,
-        maxAttempts: channel.maxAttempts,
-      }),
+    send: (alert) =>
+      channel.type === "command"
+        ? runCommandChannel(channel, alert)
+        : deliver(formatAlert(channel, alert.message, { now: Date.now() }), {
+            timeoutMs: channel.timeoutMs,
+            maxAttempts: channel.maxAttempts,
+          }),
     // TODO(#5): store the delivery state beside the event, for `logins` to show.
-    onResult: (name, _message, result) => {
+    onResult: (name, _alert, result) => {
       if (result.type === "failed") log.warn(`Alert to ${name} failed: ${result.reason}`);
     },
   });
+}
+
+/** The event with its addresses masked, for alerts when `maskAddresses` is on. */
+function maskEvent(event: LoginEvent): LoginEvent {
+  const masked: LoginEvent = { ...event };
+  if (event.ip !== undefined) masked.ip = maskAddress(event.ip);
+  if (event.rhost !== undefined) masked.rhost = maskAddress(event.rhost);
+  return masked;
 }

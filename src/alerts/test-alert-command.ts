@@ -7,6 +7,7 @@ import { loadConfig } from "../config/load-config.ts";
 import { formatAlert } from "./alert-format.ts";
 import { describeLogin } from "./alert-message.ts";
 import { deliver } from "./channel-delivery.ts";
+import { runCommandChannel } from "./command-channel.ts";
 
 /** The help of `pika-agent test-alert`, for `cli-help.ts`. */
 export const TEST_ALERT_HELP = `Usage: pika-agent test-alert [--channel NAME] [--config PATH]
@@ -78,17 +79,13 @@ export async function runTestAlertCommand(
   });
   let isAllSent = true;
   for (const channel of channels) {
-    // TODO(#5): the command channel is not built yet.
-    if (channel.type === "command") {
-      print(`${channel.name}: skipped (command channels are not supported yet)`);
-      isAllSent = false;
-      continue;
-    }
-    const request = formatAlert(channel, message, { now });
-    const result = await deliver(request, {
-      timeoutMs: channel.timeoutMs,
-      maxAttempts: channel.maxAttempts,
-    });
+    const result =
+      channel.type === "command"
+        ? await runCommandChannel(channel, { event: sample, message })
+        : await deliver(formatAlert(channel, message, { now }), {
+            timeoutMs: channel.timeoutMs,
+            maxAttempts: channel.maxAttempts,
+          });
     if (result.type === "sent") {
       print(
         `${channel.name}: sent (${result.attempts} attempt${result.attempts === 1 ? "" : "s"})`,

@@ -24,6 +24,7 @@ export type AlertDecision = { type: "alert"; reason: string } | { type: "silent"
 export interface LoginHistory {
   hasEarlierSource(username: string, range: AddressRange, before: number): boolean;
   hasEarlierKey(username: string, fingerprint: string, before: number): boolean;
+  closedSessionDuration(username: string, sessionId: string, endedAt: number): number | undefined;
 }
 
 /**
@@ -36,8 +37,7 @@ export function decideAlert(
   rules: RulesConfig,
   history?: LoginHistory,
 ): AlertDecision {
-  // TODO(#5): closes alert only with closeAlerts and a session long enough; not yet.
-  if (event.type !== "open") return { type: "silent", reason: "a session's close" };
+  if (event.type === "close") return decideCloseAlert(event, rules, history);
   const key = event.ip === undefined ? undefined : addressKey(event.ip);
   if (key !== undefined && rules.allow.some((range) => isInRange(key, range))) {
     return { type: "silent", reason: "an allowed source" };
@@ -54,6 +54,30 @@ export function decideAlert(
     if (reason !== undefined) return { type: "alert", reason };
   }
   return { type: "silent", reason: "no alert condition met" };
+}
+
+/**
+ * A close alerts only when `closeAlerts` asks for it, and only for a session that lasted at
+ * least `minDurationMinutes`, as the record paired it with its open.
+ */
+function decideCloseAlert(
+  event: LoginEvent,
+  rules: RulesConfig,
+  history: LoginHistory | undefined,
+): AlertDecision {
+  const minimum = rules.closeAlerts?.minDurationMinutes;
+  if (minimum === undefined) return { type: "silent", reason: "a session's close" };
+  const duration =
+    history === undefined || event.sessionId === undefined
+      ? undefined
+      : history.closedSessionDuration(event.username, event.sessionId, event.timestamp);
+  if (duration === undefined || duration < minimum * 60_000) {
+    return { type: "silent", reason: "a session's close, shorter than the limit" };
+  }
+  return {
+    type: "alert",
+    reason: `the end of a session of ${Math.round(duration / 60_000)} minutes`,
+  };
 }
 
 /** The reason a login meets one condition, or `undefined` when it does not. */

@@ -118,6 +118,19 @@ export class LoginRecord {
     return row !== null;
   }
 
+  /**
+   * The duration, in milliseconds, of the session a close ended: the user's session with
+   * this id that ended at `endedAt`, or `undefined` when its start was never seen.
+   */
+  closedSessionDuration(username: string, sessionId: string, endedAt: number): number | undefined {
+    const row = this.#db
+      .query<{ duration: number | null }, [string, string, number]>(
+        "SELECT duration_ms AS duration FROM sessions WHERE username = ?1 AND session_id = ?2 AND ended_at = ?3 AND end_kind = 'closed' ORDER BY id DESC LIMIT 1",
+      )
+      .get(username, sessionId, endedAt);
+    return row?.duration ?? undefined;
+  }
+
   /** Tells whether `username` used the key `fingerprint` in a session that began before `before`. */
   hasEarlierKey(username: string, fingerprint: string, before: number): boolean {
     const row = this.#db

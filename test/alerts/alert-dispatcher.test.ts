@@ -65,7 +65,26 @@ describe("decideAlert() with the record's history", () => {
       ),
     hasEarlierKey: (user: string, fingerprint: string) =>
       seen.keys.some((item) => item.user === user && item.fingerprint === fingerprint),
+    // One session, "77", ended at 5000 after 45 minutes.
+    closedSessionDuration: (_user: string, sessionId: string, endedAt: number) =>
+      sessionId === "77" && endedAt === 5000 ? 45 * 60_000 : undefined,
   };
+
+  test("alerts on a close only when asked, and only for a session long enough", () => {
+    const close: LoginEvent = { ...LOGIN, type: "close", sessionId: "77", timestamp: 5000 };
+    expect(decideAlert(close, rules({}), history).type).toBe("silent");
+    expect(decideAlert(close, rules({ closeAlerts: { minDurationMinutes: 30 } }), history)).toEqual(
+      {
+        type: "alert",
+        reason: "the end of a session of 45 minutes",
+      },
+    );
+    expect(
+      decideAlert(close, rules({ closeAlerts: { minDurationMinutes: 60 } }), history).type,
+    ).toBe("silent");
+    const unpaired = { ...close, sessionId: "78" };
+    expect(decideAlert(unpaired, rules({ closeAlerts: {} }), history).type).toBe("silent");
+  });
 
   test("alerts on a source never seen for the user, by its /24 by default", () => {
     const newSource = rules({ alertOn: ["new-source"] });

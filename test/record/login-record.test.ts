@@ -303,6 +303,21 @@ describe("LoginRecord history for the alert rules", () => {
     record.close();
   });
 
+  test("closedSessionDuration() gives the duration of the session a close ended", () => {
+    const record = openRecord(makeDatabasePath());
+    const open = loginEvent({ username: "alice", sessionId: "77" });
+    const close = loginEvent({
+      username: "alice",
+      sessionId: "77",
+      type: "close",
+      timestamp: open.timestamp + 90_000,
+    });
+    record.appendBatch([open, close]);
+    expect(record.closedSessionDuration("alice", "77", close.timestamp)).toBe(90_000);
+    expect(record.closedSessionDuration("alice", "78", close.timestamp)).toBeUndefined();
+    record.close();
+  });
+
   test("hasEarlierKey() knows the keys a user logged in with", () => {
     const record = openRecord(makeDatabasePath());
     const auth = [{ method: "publickey", keyType: "ssh-ed25519", fingerprint: "SHA256:abc" }];

@@ -1,11 +1,9 @@
 import { isIP } from "node:net";
+import ipaddr from "ipaddr.js";
 
 /** The result of normalising an address: the address, or nothing for an unknown origin. */
 export type NormalizedAddress =
   { type: "address"; address: string } | { type: "unknown" } | { type: "invalid" };
-
-const MAPPED_DOTTED = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i;
-const MAPPED_HEX = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/i;
 
 /**
  * Normalises a client address as the hook reported it: an IPv4-mapped IPv6 address becomes
@@ -22,17 +20,9 @@ export function normalizeAddress(text: string): NormalizedAddress {
   if (family === 4) return zone === "" ? { type: "address", address: bare } : { type: "invalid" };
   if (family !== 6 || zone === "%") return { type: "invalid" };
 
-  const dotted = MAPPED_DOTTED.exec(bare);
-  if (dotted?.[1] !== undefined && zone === "") return { type: "address", address: dotted[1] };
-  const hex = MAPPED_HEX.exec(bare);
-  if (hex?.[1] !== undefined && hex[2] !== undefined && zone === "") {
-    return { type: "address", address: hexPairToIPv4(hex[1], hex[2]) };
+  const address = ipaddr.IPv6.parse(bare);
+  if (address.isIPv4MappedAddress() && zone === "") {
+    return { type: "address", address: address.toIPv4Address().toString() };
   }
   return { type: "address", address: bare.toLowerCase() + zone };
-}
-
-function hexPairToIPv4(high: string, low: string): string {
-  const highValue = Number.parseInt(high, 16);
-  const lowValue = Number.parseInt(low, 16);
-  return [highValue >> 8, highValue & 0xff, lowValue >> 8, lowValue & 0xff].join(".");
 }

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { AlertDispatcher } from "../alerts/alert-dispatcher.ts";
-import type { LoginHistory } from "../alerts/alert-dispatcher.ts";
+import type { LoginHistory, NoteAlertState } from "../alerts/alert-dispatcher.ts";
 import type { AgentConfig } from "../config/agent-config.ts";
 import { loadConfig } from "../config/load-config.ts";
 import type { ConsolaInstance } from "consola";
@@ -51,6 +51,7 @@ export interface RunOptions {
 interface AlertState {
   dispatcher: AlertDispatcher;
   history: LoginHistory | undefined;
+  noteState: NoteAlertState | undefined;
 }
 
 /** How a run ended. */
@@ -89,6 +90,7 @@ export async function runAgent(options: RunOptions, logger: ConsolaInstance): Pr
   const alerts: AlertState = {
     dispatcher: new AlertDispatcher([], options.config.rules, log),
     history: undefined,
+    noteState: undefined,
   };
   const onHangup = () => {
     const loaded = loadConfig(options.configPath, { isMissingOk: options.isConfigOptional });
@@ -104,6 +106,7 @@ export async function runAgent(options: RunOptions, logger: ConsolaInstance): Pr
       loaded.config.rules,
       log,
       alerts.history,
+      alerts.noteState,
     );
     log.info(`SIGHUP: configuration reloaded from ${options.configPath}`);
   };
@@ -139,11 +142,19 @@ async function receiveUntilStopped(
   const counters = countersFromStored(record.loadCounters());
   // The rules about new sources and keys read the user's past logins from the record.
   alerts.history = record;
+  alerts.noteState = (event, state) => {
+    try {
+      record.noteAlertState(event, state);
+    } catch (error) {
+      log.error("Cannot keep an alert's state in the record", error);
+    }
+  };
   alerts.dispatcher = new AlertDispatcher(
     options.config.channels,
     options.config.rules,
     log,
     record,
+    alerts.noteState,
   );
 
   // Accepted events are stored first, then flow through a bounded queue to one consumer.

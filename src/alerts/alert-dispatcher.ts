@@ -4,6 +4,7 @@ import type { LoginEvent } from "../agent/login-event.ts";
 import type { ChannelConfig } from "../config/channel-config.ts";
 import type { AlertCondition, RulesConfig } from "../config/rules-config.ts";
 import { addressKey, parseAddressRange } from "../record/address-range.ts";
+import type { AlertState } from "../record/login-record.ts";
 import type { AddressRange } from "../record/address-range.ts";
 import { formatAlert } from "./alert-format.ts";
 import { describeLogin } from "./alert-message.ts";
@@ -16,6 +17,9 @@ import { maskAddress } from "./mask-address.ts";
 
 /** How many alerts may wait for one channel before new ones are dropped and counted. */
 const CHANNEL_QUEUE_LENGTH = 100;
+
+/** Keeps what became of an event's alert, beside the event (see `LoginRecord.noteAlertState`). */
+export type NoteAlertState = (event: LoginEvent, state: AlertState) => void;
 
 /** What decided that a login alerts, or that it does not. */
 export type AlertDecision = { type: "alert"; reason: string } | { type: "silent"; reason: string };
@@ -159,6 +163,7 @@ export class AlertDispatcher {
   #rules: RulesConfig;
   #throttle: AlertThrottle;
   #history: LoginHistory | undefined;
+  #noteState: NoteAlertState;
   #timeZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
   #host = hostname();
 
@@ -167,21 +172,40 @@ export class AlertDispatcher {
     rules: RulesConfig,
     log: ConsolaInstance,
     history?: LoginHistory,
+    noteState: NoteAlertState = () => {},
   ) {
     this.#rules = rules;
     this.#history = history;
+    this.#noteState = noteState;
     this.#throttle = new AlertThrottle(
       { coalesceSeconds: rules.coalesceSeconds, ratePerMinute: rules.ratePerMinute },
       (event, reason) => this.#send(event, reason),
+      (event, how) =>
+        noteState(event, {
+          channel: undefined,
+          state: "held",
+          detail: how === "coalesced" ? "coalesced into a summary" : "rate limit: into the digest",
+          at: Date.now(),
+        }),
     );
-    this.#queues = channels.map((channel) => createQueue(channel, log));
+    this.#queues = channels.map((channel) => createQueue(channel, log, noteState));
   }
 
   /** Queues alerts for one stored event, when the rules say it alerts; returns at once. */
   notify(event: LoginEvent): void {
     if (this.#queues.length === 0) return;
     const decision = decideAlert(event, this.#rules, this.#history);
-    if (decision.type === "alert") this.#throttle.offer(event, decision.reason);
+    if (decision.type === "alert") {
+      this.#throttle.offer(event, decision.reason);
+    } else if (event.type === "open") {
+      const at = Date.now();
+      this.#noteState(event, {
+        channel: undefined,
+        state: "suppressed",
+        detail: decision.reason,
+        at,
+      });
+    }
   }
 
   #send(event: LoginEvent, reason: string): void {
@@ -210,7 +234,11 @@ interface Alert {
   message: AlertMessage;
 }
 
-function createQueue(channel: ChannelConfig, log: ConsolaInstance): ChannelQueue<Alert> {
+function createQueue(
+  channel: ChannelConfig,
+  log: ConsolaInstance,
+  noteState: NoteAlertState,
+): ChannelQueue<Alert> {
   return new ChannelQueue<Alert>({
     name: channel.name,
     maxLength: CHANNEL_QUEUE_LENGTH,
@@ -221,9 +249,10 @@ function createQueue(channel: ChannelConfig, log: ConsolaInstance): ChannelQueue
             timeoutMs: channel.timeoutMs,
             maxAttempts: channel.maxAttempts,
           }),
-    // TODO(#5): store the delivery state beside the event, for `logins` to show.
-    onResult: (name, _alert, result) => {
+    onResult: (name, alert, result) => {
       if (result.type === "failed") log.warn(`Alert to ${name} failed: ${result.reason}`);
+      const detail = result.type === "failed" ? result.reason : undefined;
+      noteState(alert.event, { channel: name, state: result.type, detail, at: Date.now() });
     },
   });
 }

@@ -18,6 +18,9 @@ export interface ThrottleOptions {
 /** Sends one alert: the event it is about and why. */
 export type EmitAlert = (event: LoginEvent, reason: string) => void;
 
+/** Hears of a login held back: folded into a coalescing summary, or into the digest. */
+export type NoteHeld = (event: LoginEvent, how: "coalesced" | "digest") => void;
+
 interface Window {
   count: number;
   last: LoginEvent;
@@ -39,17 +42,19 @@ function scheduleWithTimer(callback: () => void, ms: number): () => void {
 export class AlertThrottle {
   #options: Required<ThrottleOptions>;
   #emit: EmitAlert;
+  #onHeld: NoteHeld;
   #windows = new Map<string, Window>();
   #sentAt: number[] = [];
   #digest: { count: number; users: Set<string>; last: LoginEvent; cancel: () => void } | undefined;
 
-  constructor(options: ThrottleOptions, emit: EmitAlert) {
+  constructor(options: ThrottleOptions, emit: EmitAlert, onHeld: NoteHeld = () => {}) {
     this.#options = {
       schedule: scheduleWithTimer,
       now: () => Date.now(),
       ...options,
     };
     this.#emit = emit;
+    this.#onHeld = onHeld;
   }
 
   /** Offers one alerting login; it goes out now, later in a summary, or in the digest. */
@@ -61,6 +66,7 @@ export class AlertThrottle {
       if (open !== undefined) {
         open.count += 1;
         open.last = event;
+        this.#onHeld(event, "coalesced");
         return;
       }
       const cancel = schedule(() => this.#closeWindow(key), coalesceSeconds * 1000);
@@ -109,6 +115,7 @@ export class AlertThrottle {
     this.#digest.count += 1;
     this.#digest.users.add(event.username);
     this.#digest.last = event;
+    this.#onHeld(event, "digest");
   }
 
   #sendDigest(): void {

@@ -1,5 +1,5 @@
-import { isIP } from "node:net";
 import * as v from "valibot";
+import { parseAddressRange } from "../record/address-range.ts";
 
 /** Quotes a value for an error message the way YAML or JSON would show it. */
 export function quote(value: unknown): string {
@@ -39,13 +39,7 @@ export const HTTP_URL_CHECK = v.check(isHttpUrl, (issue) => {
  * prefix fits its family (`192.0.2.0/24` up to /32, `2001:db8::/32` up to /128).
  */
 export function isAddressOrCidr(text: string): boolean {
-  const slash = text.indexOf("/");
-  if (slash === -1) return isIP(text) !== 0;
-
-  const family = isIP(text.slice(0, slash));
-  const prefix = text.slice(slash + 1);
-  if (family === 0 || !/^\d{1,3}$/.test(prefix)) return false;
-  return Number(prefix) <= (family === 4 ? 32 : 128);
+  return parseAddressRange(text) !== undefined;
 }
 
 /** The schema of an IP address or CIDR block, as `isAddressOrCidr()` accepts. */

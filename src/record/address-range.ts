@@ -1,4 +1,5 @@
 import { isIP } from "node:net";
+import ipaddr from "ipaddr.js";
 
 /**
  * A range of addresses as two address keys (see `addressKey()`), both ends included. One
@@ -11,7 +12,6 @@ export interface AddressRange {
 
 /** IPv4 addresses live in IPv6's mapped block `::ffff:0:0/96`, so one key order serves both. */
 const MAPPED_PREFIX = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff];
-const ADDRESS_BYTES = 16;
 
 /**
  * Turns an IP address into a key that sorts like the address: the 16 bytes of its IPv6 form
@@ -33,18 +33,18 @@ export function addressKey(address: string): string | undefined {
  * @returns The range, or `undefined` when the text is neither.
  */
 export function parseAddressRange(text: string): AddressRange | undefined {
-  const slash = text.indexOf("/");
-  const address = slash === -1 ? text : text.slice(0, slash);
-  const bytes = addressBytes(address);
-  if (bytes === undefined) return undefined;
-  if (slash === -1) return { low: toHex(bytes), high: toHex(bytes) };
-
-  const prefixText = text.slice(slash + 1);
-  if (!/^\d{1,3}$/.test(prefixText)) return undefined;
-  const isIPv4 = isIP(address) === 4;
-  const prefix = Number(prefixText) + (isIPv4 ? 96 : 0);
-  if (prefix > ADDRESS_BYTES * 8) return undefined;
-
+  if (!text.includes("/")) {
+    const bytes = addressBytes(text);
+    return bytes === undefined ? undefined : { low: toHex(bytes), high: toHex(bytes) };
+  }
+  // Strict forms only: ipaddr.js also reads old IPv4 shorthands such as "127.1".
+  const [address = "", prefixText = ""] = text.split("/");
+  if (isIP(address) === 0 || !/^\d{1,3}$/.test(prefixText) || !ipaddr.isValidCIDR(text)) {
+    return undefined;
+  }
+  const [network, bits] = ipaddr.parseCIDR(text);
+  const bytes = mappedBytes(network);
+  const prefix = bits + (network.kind() === "ipv4" ? 96 : 0);
   const low = bytes.map((byte, index) => byte & prefixMask(prefix, index));
   const high = bytes.map((byte, index) => (byte | ~prefixMask(prefix, index)) & 0xff);
   return { low: toHex(low), high: toHex(high) };
@@ -56,39 +56,19 @@ function prefixMask(prefix: number, index: number): number {
   return (0xff << (8 - bits)) & 0xff;
 }
 
+/** The 16 bytes of an address's IPv6 form (IPv4 mapped); `undefined` for anything else. */
 function addressBytes(text: string): number[] | undefined {
   const zoneAt = text.indexOf("%");
   const bare = zoneAt === -1 ? text : text.slice(0, zoneAt);
-  switch (isIP(bare)) {
-    case 4:
-      return zoneAt === -1 ? [...MAPPED_PREFIX, ...ipv4Bytes(bare)] : undefined;
-    case 6:
-      return ipv6Bytes(bare);
-    default:
-      return undefined;
-  }
+  // node:net accepts only the standard forms; ipaddr.js then gives the bytes.
+  const family = isIP(bare);
+  if (family === 0 || (family === 4 && zoneAt !== -1)) return undefined;
+  return mappedBytes(ipaddr.parse(bare));
 }
 
-function ipv4Bytes(address: string): number[] {
-  return address.split(".").map(Number);
-}
-
-/** Expands an address `isIP()` accepted as IPv6: `::` fills zeros, a dotted tail is two groups. */
-function ipv6Bytes(address: string): number[] {
-  const [head = "", tail] = address.split("::");
-  const headGroups = toGroups(head);
-  const tailGroups = tail === undefined ? [] : toGroups(tail);
-  const zeros = Array.from({ length: 8 - headGroups.length - tailGroups.length }, () => 0);
-  return [...headGroups, ...zeros, ...tailGroups].flatMap((group) => [group >> 8, group & 0xff]);
-}
-
-function toGroups(part: string): number[] {
-  if (part === "") return [];
-  return part.split(":").flatMap((group) => {
-    if (!group.includes(".")) return [Number.parseInt(group, 16)];
-    const [a = 0, b = 0, c = 0, d = 0] = ipv4Bytes(group);
-    return [(a << 8) | b, (c << 8) | d];
-  });
+function mappedBytes(address: ipaddr.IPv4 | ipaddr.IPv6): number[] {
+  const bytes = address.toByteArray();
+  return address.kind() === "ipv4" ? [...MAPPED_PREFIX, ...bytes] : bytes;
 }
 
 function toHex(bytes: number[]): string {

@@ -45,6 +45,13 @@ export const LoginSessionSchema = v.object({
   endedAt: TimeSchema,
   endKind: v.nullable(v.picklist(["closed", "unknown"])),
   durationMs: TimeSchema,
+  /** What became of the alert of the session's open, per channel; absent when none was kept. */
+  alerts: v.optional(
+    v.pipe(
+      v.nullable(v.string()),
+      v.transform((text) => text ?? undefined),
+    ),
+  ),
 });
 
 /** One session as `queryLogins()` returns it. */
@@ -52,7 +59,10 @@ export type LoginSession = v.InferOutput<typeof LoginSessionSchema>;
 
 const COLUMNS = `id, username, ip, port, rhost, service, tty, session_id AS sessionId, method,
   key_type AS keyType, fingerprint, started_at AS startedAt, ended_at AS endedAt,
-  end_kind AS endKind, duration_ms AS durationMs`;
+  end_kind AS endKind, duration_ms AS durationMs,
+  (SELECT group_concat(coalesce(channel, 'all') || ' ' || state
+      || coalesce(': ' || detail, ''), '; ')
+    FROM alert_states WHERE event_id = sessions.open_event_id) AS alerts`;
 
 type Bindings = Record<string, string | number>;
 

@@ -37,6 +37,7 @@ export interface PruneOptions {
 export interface PruneResult {
   events: number;
   sessions: number;
+  alertStates: number;
   /** How many transactions it took. */
   batches: number;
 }
@@ -65,6 +66,24 @@ const PRUNE_EVENTS = `DELETE FROM events WHERE id IN
   (SELECT id FROM events WHERE received_at < $cutoff LIMIT $limit)`;
 const PRUNE_SESSIONS = `DELETE FROM sessions WHERE id IN
   (SELECT id FROM sessions WHERE ended_at < $cutoff LIMIT $limit)`;
+const PRUNE_ALERT_STATES = `DELETE FROM alert_states WHERE id IN
+  (SELECT id FROM alert_states WHERE at < $cutoff LIMIT $limit)`;
+
+const FIND_EVENT = `SELECT id FROM events
+  WHERE received_at = ?1 AND sender_pid = ?2 AND type = ?3 AND username = ?4
+  ORDER BY id DESC LIMIT 1`;
+const ADD_ALERT_STATE = `INSERT INTO alert_states (event_id, channel, state, detail, at)
+  VALUES (?1, ?2, ?3, ?4, ?5)`;
+
+/** What became of one event's alert on one channel (or of the alert as a whole). */
+export interface AlertState {
+  /** The channel's name; `undefined` for a decision about the alert as a whole. */
+  channel: string | undefined;
+  state: "sent" | "failed" | "held" | "suppressed";
+  /** The service's answer, or the rule that decided. */
+  detail: string | undefined;
+  at: number;
+}
 
 const CounterRowSchema = v.object({ name: v.string(), value: v.number() });
 const OpenSessionRowSchema = v.object({
@@ -116,6 +135,26 @@ export class LoginRecord {
       )
       .get(username, range.low, range.high, before);
     return row !== null;
+  }
+
+  /**
+   * Keeps what became of a stored event's alert, for `pika-agent logins` to show. An event
+   * the record no longer holds (pruned) is passed over.
+   *
+   * @throws {RecordError} `write-failed` when the state cannot be written.
+   */
+  noteAlertState(event: RecordedEvent, state: AlertState): void {
+    try {
+      const row = this.#db
+        .query<{ id: number }, [number, number, string, string]>(FIND_EVENT)
+        .get(event.receivedAt, event.sender.pid, event.type, event.username);
+      if (row === null) return;
+      this.#db
+        .query(ADD_ALERT_STATE)
+        .run(row.id, state.channel ?? null, state.state, state.detail ?? null, state.at);
+    } catch (error) {
+      throw this.#writeFailure("note an alert state in", "the event itself is kept", error);
+    }
   }
 
   /**
@@ -209,11 +248,12 @@ export class LoginRecord {
   async prune(options: PruneOptions): Promise<PruneResult> {
     const { now, keepDays = DEFAULT_KEEP_DAYS, batchSize = DEFAULT_PRUNE_BATCH } = options;
     const bindings = { cutoff: now - keepDays * DAY_MS, limit: Math.max(1, batchSize) };
-    const result: PruneResult = { events: 0, sessions: 0, batches: 0 };
+    const result: PruneResult = { events: 0, sessions: 0, alertStates: 0, batches: 0 };
 
     for (const [table, sql] of [
       ["events", PRUNE_EVENTS],
       ["sessions", PRUNE_SESSIONS],
+      ["alertStates", PRUNE_ALERT_STATES],
     ] as const) {
       if (this.#isClosed) break;
       const statement = this.#db.query<unknown, typeof bindings>(sql);

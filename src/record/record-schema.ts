@@ -100,6 +100,23 @@ function backfillAddressKeys(db: Database): void {
   }
 }
 
+/**
+ * Version 3: what became of each event's alert, per channel: sent, failed (with the
+ * service's answer), held back by coalescing or the rate limit, or suppressed by a rule.
+ */
+const V3_SQL = `
+CREATE TABLE alert_states (
+  id INTEGER PRIMARY KEY,
+  event_id INTEGER NOT NULL,
+  channel TEXT,
+  state TEXT NOT NULL CHECK (state IN ('sent', 'failed', 'held', 'suppressed')),
+  detail TEXT,
+  at INTEGER NOT NULL
+);
+CREATE INDEX alert_states_by_event ON alert_states (event_id);
+CREATE INDEX alert_states_by_time ON alert_states (at);
+`;
+
 /** The schema's steps, oldest first; step N brings a database to version N. */
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, description: "events and sessions", sql: V1_SQL },
@@ -109,6 +126,7 @@ export const MIGRATIONS: readonly Migration[] = [
     sql: V2_SQL,
     backfill: backfillAddressKeys,
   },
+  { version: 3, description: "the state of each alert", sql: V3_SQL },
 ];
 
 /** The version this pika reads and writes. */

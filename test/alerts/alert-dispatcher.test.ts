@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import * as v from "valibot";
-import { decideAlert } from "../../src/alerts/alert-dispatcher.ts";
+import { createConsola } from "consola";
+import { AlertDispatcher, decideAlert } from "../../src/alerts/alert-dispatcher.ts";
 import type { LoginEvent } from "../../src/agent/login-event.ts";
 import { RulesSchema } from "../../src/config/rules-config.ts";
 
@@ -129,5 +130,39 @@ describe("decideAlert() with the record's history", () => {
     const noon = new Date();
     noon.setHours(12, 0, 0, 0);
     expect(decideAlert({ ...LOGIN, timestamp: noon.getTime() }, hours).type).toBe("silent");
+  });
+});
+
+describe("AlertDispatcher keeping alert states", () => {
+  test("notes a login a rule suppressed, and one coalesced into a summary", async () => {
+    const states: { user: string; state: string; detail: string | undefined }[] = [];
+    const log = createConsola({ reporters: [] });
+    const channels = [
+      {
+        name: "ops",
+        type: "command" as const,
+        argv: ["/bin/true"],
+        timeoutMs: 5000,
+        maxAttempts: 1,
+      },
+    ];
+    const dispatcher = new AlertDispatcher(
+      channels,
+      rules({ quiet: [{ user: "backup" }] }),
+      log,
+      undefined,
+      (event, state) =>
+        states.push({ user: event.username, state: state.state, detail: state.detail }),
+    );
+    dispatcher.notify({ ...LOGIN, username: "backup" });
+    dispatcher.notify(LOGIN);
+    dispatcher.notify(LOGIN);
+    await dispatcher.idle();
+    expect(states).toEqual([
+      { user: "backup", state: "suppressed", detail: "a quiet rule" },
+      { user: "alice", state: "held", detail: "coalesced into a summary" },
+      { user: "alice", state: "sent", detail: undefined },
+      { user: "alice", state: "sent", detail: undefined },
+    ]);
   });
 });

@@ -131,6 +131,14 @@ describe.skipIf(!canRun)("a real login raises an alert", () => {
         key: `ssh-ed25519 ${sandbox.clientFingerprint}`,
         reason: "every login alerts",
       });
+      await agent.waitForSession(0);
+      expect(await agent.stop()).toBe(0);
+      agent = undefined;
+
+      // The record keeps what became of the alert, and `logins` shows it.
+      const dbPath = join(sandbox.dir, "pika.db");
+      const listed = await runAgentLogins(dbPath);
+      expect(listed).toEqual([expect.objectContaining({ port: clientPort, alerts: "ops sent" })]);
     } finally {
       if (agent !== undefined) expect(await agent.stop()).toBe(0);
       await sandbox.stop();
@@ -332,4 +340,12 @@ function startBeforeAll<T>(start: () => Promise<T>, stop: (started: T) => Promis
     if (started === undefined) throw new Error("Nothing was started; see the beforeAll error");
     return started;
   };
+}
+
+/** Lists the sessions of a record as `pika-agent logins --json` prints them. */
+async function runAgentLogins(dbPath: string): Promise<unknown> {
+  const child = Bun.spawn([AGENT_BINARY, "logins", "--db", dbPath, "--json"], { stdout: "pipe" });
+  const text = await new Response(child.stdout).text();
+  expect(await child.exited).toBe(0);
+  return JSON.parse(text);
 }

@@ -250,7 +250,7 @@ describe("LoginRecord.prune()", () => {
     const result = await record.prune({ now: BASE_TIME, keepDays: 180, batchSize: 10 });
     record.close();
 
-    expect(result).toEqual({ events: 45, sessions: 20, batches: 5 + 3 });
+    expect(result).toEqual({ events: 45, sessions: 20, alertStates: 0, batches: 5 + 3 + 1 });
     expect(countIn(path, "events")).toBe(1);
     expect(readSessions(path).map((session) => session.sessionId)).toEqual([
       "old-20",
@@ -266,7 +266,12 @@ describe("LoginRecord.prune()", () => {
     const path = makeDatabasePath();
     const record = openRecord(path);
     record.appendBatch([loginEvent({ receivedAt: BASE_TIME - 179 * DAY_MS })]);
-    expect(await record.prune({ now: BASE_TIME })).toEqual({ events: 0, sessions: 0, batches: 2 });
+    expect(await record.prune({ now: BASE_TIME })).toEqual({
+      events: 0,
+      sessions: 0,
+      alertStates: 0,
+      batches: 3,
+    });
     record.close();
   });
 
@@ -316,6 +321,25 @@ describe("LoginRecord history for the alert rules", () => {
     expect(record.closedSessionDuration("alice", "77", close.timestamp)).toBe(90_000);
     expect(record.closedSessionDuration("alice", "78", close.timestamp)).toBeUndefined();
     record.close();
+  });
+
+  test("noteAlertState() keeps each channel's outcome, which logins shows with the session", () => {
+    const path = makeDatabasePath();
+    const record = openRecord(path);
+    const open = loginEvent({ username: "alice", sessionId: "90" });
+    record.appendBatch([open]);
+    record.noteAlertState(open, { channel: "ops", state: "sent", detail: undefined, at: 1 });
+    record.noteAlertState(open, { channel: "chat", state: "failed", detail: "HTTP 500", at: 2 });
+    record.noteAlertState(loginEvent({ username: "nobody" }), {
+      channel: "ops",
+      state: "sent",
+      detail: undefined,
+      at: 3,
+    });
+    record.close();
+    expect(readSessions(path)).toEqual([
+      expect.objectContaining({ sessionId: "90", alerts: "ops sent; chat failed: HTTP 500" }),
+    ]);
   });
 
   test("hasEarlierKey() knows the keys a user logged in with", () => {

@@ -162,7 +162,7 @@ describe("migrateSchema()", () => {
     expect(readSchemaVersion(db)).toBe(SCHEMA_VERSION);
     expect(
       namesOf(db, "SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name"),
-    ).toEqual(["counters", "events", "sessions"]);
+    ).toEqual(["alert_states", "counters", "events", "sessions"]);
     expect(columnsOf(db, "events")).toContain("late");
     expect(columnsOf(db, "sessions")).toContain("ip_key");
     db.close();

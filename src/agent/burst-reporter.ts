@@ -12,7 +12,8 @@ interface Burst {
   cancel: () => void;
 }
 
-function scheduleWithTimer(callback: () => void, ms: number): () => void {
+/** The default `Schedule`: a `setTimeout`, cancelled by `clearTimeout`. */
+export function scheduleWithTimer(callback: () => void, ms: number): () => void {
   const timer = setTimeout(callback, ms);
   return () => clearTimeout(timer);
 }

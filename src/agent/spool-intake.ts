@@ -3,6 +3,7 @@ import type { FSWatcher, Stats } from "node:fs";
 import { constants, lstat, open, readdir, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { MAX_DATAGRAM_BYTES } from "../datagram/login-datagram.ts";
+import { SPOOL_FILE_SUFFIX } from "../datagram/spool-location.ts";
 import type { SenderCredentials } from "./receiver-protocol.ts";
 
 /** One spooled datagram, read from a file the hook wrote while the agent was away. */
@@ -188,7 +189,7 @@ function watchSpool(
 
 /** A finished spool file: `*.json`, and not a hidden (`.tmp-*`) one. */
 function isSpoolFileName(name: string): boolean {
-  return name.endsWith(".json") && !name.startsWith(".");
+  return name.endsWith(SPOOL_FILE_SUFFIX) && !name.startsWith(".");
 }
 
 type SpoolRead =

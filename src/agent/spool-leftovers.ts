@@ -1,8 +1,7 @@
 import { lstat, readdir, unlink } from "node:fs/promises";
 import { join } from "node:path";
+import { SPOOL_TEMP_PREFIX } from "../datagram/spool-location.ts";
 
-/** What a spool file's name starts with while the hook writes it. */
-const TEMP_PREFIX = ".tmp-";
 /** A hook finishes a spool file within milliseconds; one older than this was abandoned. */
 const ABANDONED_AFTER_MS = 60_000;
 
@@ -25,7 +24,7 @@ export async function removeAbandonedSpoolFiles(
   }
   let removed = 0;
   for (const name of names) {
-    if (!name.startsWith(TEMP_PREFIX)) continue;
+    if (!name.startsWith(SPOOL_TEMP_PREFIX)) continue;
     const path = join(spoolDir, name);
     try {
       const info = await lstat(path);

@@ -1,4 +1,5 @@
 import type { LoginEvent } from "../agent/login-event.ts";
+import { scheduleWithTimer } from "../agent/burst-reporter.ts";
 import type { Schedule } from "../agent/burst-reporter.ts";
 
 const MINUTE_MS = 60_000;
@@ -25,11 +26,6 @@ interface Window {
   count: number;
   last: LoginEvent;
   cancel: () => void;
-}
-
-function scheduleWithTimer(callback: () => void, ms: number): () => void {
-  const timer = setTimeout(callback, ms);
-  return () => clearTimeout(timer);
 }
 
 /**

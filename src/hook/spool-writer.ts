@@ -1,5 +1,6 @@
 import type * as BunFfi from "bun:ffi";
 import { errno } from "./hook-libc.ts";
+import { SPOOL_FILE_SUFFIX, SPOOL_TEMP_PREFIX } from "../datagram/spool-location.ts";
 import { EINTR, ENOENT } from "./linux-socket.ts";
 
 /**
@@ -9,12 +10,6 @@ import { EINTR, ENOENT } from "./linux-socket.ts";
  * sessions made while the agent was away.
  */
 export const MAX_SPOOL_FILES = 10_000;
-
-// The agent's spool intake takes `*.json` names and leaves hidden ones alone.
-/** What a spool file's name starts with while it is being written. */
-const SPOOL_TEMP_PREFIX = ".tmp-";
-/** What a finished spool file's name ends with. */
-const SPOOL_FILE_SUFFIX = ".json";
 
 /** Digits of the millisecond timestamp that starts a spool file's name. */
 const TIMESTAMP_DIGITS = 15;

@@ -8,14 +8,20 @@ import { mkdir, stat } from "node:fs/promises";
 interface BinarySpec {
   outfile: string;
   entrypoints: string[];
+  /** Flags for this binary alone, after `COMPILE_FLAGS`. */
+  flags?: string[];
 }
 
 const BINARIES: BinarySpec[] = [
   { outfile: "dist/pika-ssh-login-hook", entrypoints: ["src/hook/main.ts"] },
   {
     outfile: "dist/pika-agent",
-    // The receiver runs in a Worker; a compiled binary only holds it as an extra entry point.
-    entrypoints: ["src/agent/main.ts", "src/agent/receiver-worker.ts"],
+    entrypoints: ["src/agent/main.ts"],
+    // The agent waits nearly all its life, and the code of one login runs a few times an
+    // hour: compiling it to machine code earns nothing and costs megabytes of resident
+    // memory, for the code and for the compilers. Its JIT is made 64 times more reluctant
+    // than normal; a burst of logins still tiers the hot path up.
+    flags: ["--compile-jit-policy=64"],
   },
 ];
 
@@ -37,6 +43,7 @@ async function buildBinary(spec: BinarySpec): Promise<void> {
     process.execPath,
     "build",
     ...COMPILE_FLAGS,
+    ...(spec.flags ?? []),
     ...spec.entrypoints,
     "--outfile",
     spec.outfile,

@@ -2,7 +2,7 @@ import { dlopen, FFIType, read } from "bun:ffi";
 
 /**
  * The libc calls behind the agent's unix datagram socket, which neither Bun nor Node can
- * bind. The receiver worker opens its own copy: FFI handles do not cross threads.
+ * bind, and behind the spool directory's inotify watch.
  */
 export function openAgentLibc() {
   const libc = dlopen("libc.so.6", {
@@ -23,6 +23,12 @@ export function openAgentLibc() {
     poll: { args: [FFIType.ptr, FFIType.u64, FFIType.i32], returns: FFIType.i32 },
     shutdown: { args: [FFIType.i32, FFIType.i32], returns: FFIType.i32 },
     close: { args: [FFIType.i32], returns: FFIType.i32 },
+    read: { args: [FFIType.i32, FFIType.ptr, FFIType.u64], returns: FFIType.i64 },
+    // fcntl is variadic; every command used here takes one integer argument.
+    fcntl: { args: [FFIType.i32, FFIType.i32, FFIType.i64], returns: FFIType.i32 },
+    inotify_init1: { args: [FFIType.i32], returns: FFIType.i32 },
+    inotify_add_watch: { args: [FFIType.i32, FFIType.ptr, FFIType.u32], returns: FFIType.i32 },
+    isatty: { args: [FFIType.i32], returns: FFIType.i32 },
     umask: { args: [FFIType.u32], returns: FFIType.u32 },
     strerror: { args: [FFIType.i32], returns: FFIType.cstring },
     __errno_location: { args: [], returns: FFIType.ptr },
@@ -46,6 +52,14 @@ export function openAgentLibc() {
 /** The agent's libc bindings, as `openAgentLibc` returns them. */
 export type AgentLibc = ReturnType<typeof openAgentLibc>;
 
+let shared: AgentLibc | undefined;
+
+/** One set of bindings for the whole process, opened on first use. */
+export function agentLibc(): AgentLibc {
+  shared ??= openAgentLibc();
+  return shared;
+}
+
 /** Linux constants the socket code needs; the same on x86_64 and arm64. */
 export const LINUX = {
   AF_UNIX: 1,
@@ -65,6 +79,22 @@ export const LINUX = {
   MSG_CMSG_CLOEXEC: 0x40000000,
   SHUT_RDWR: 2,
   EINTR: 4,
+  EAGAIN: 11,
+  EBADF: 9,
+  F_GETFL: 3,
+  F_SETFL: 4,
+  F_SETOWN: 8,
+  O_NONBLOCK: 0o4000,
+  O_ASYNC: 0o20000,
+  IN_NONBLOCK: 0o4000,
+  IN_CLOEXEC: 0o2000000,
+  IN_CLOSE_WRITE: 0x8,
+  IN_MOVED_TO: 0x80,
+  IN_DELETE_SELF: 0x400,
+  IN_MOVE_SELF: 0x800,
+  IN_Q_OVERFLOW: 0x4000,
+  IN_IGNORED: 0x8000,
+  IN_ONLYDIR: 0x1000000,
   ENOENT: 2,
   ECONNREFUSED: 111,
   EADDRINUSE: 98,

@@ -1,69 +1,216 @@
+import { ptr } from "bun:ffi";
 import { LINUX } from "./agent-libc.ts";
 import type { AgentLibc } from "./agent-libc.ts";
 import { MAX_DATAGRAM_BYTES } from "../datagram/login-datagram.ts";
-import type { ReceiverMessage, ReceiverStart } from "./receiver-protocol.ts";
+import { whenReadable } from "./readable-signal.ts";
+import type { SenderCredentials } from "./sender-credentials.ts";
+
+/** One datagram as it was received. */
+export interface ReceivedDatagram {
+  /** The datagram, cut to `MAX_DATAGRAM_BYTES` when it was longer. */
+  bytes: Uint8Array;
+  /** The datagram's real length in bytes. */
+  size: number;
+  /** `null` when the kernel attached no credentials. */
+  sender: SenderCredentials | null;
+  /** The sender's own address (`struct sockaddr_un`), when it bound one to hear back. */
+  replyTo: Uint8Array | null;
+}
 
 /** What the receiver reports to its owner. */
 export interface ReceiverHandlers {
-  onDatagram(message: Extract<ReceiverMessage, { type: "datagram" }>): void;
-  /** The worker died or failed while the agent was not stopping; receiving has ended. */
+  onDatagram(message: ReceivedDatagram): void;
+  /** Receiving failed while the agent was not stopping, and has ended. */
   onFailure(reason: string): void;
 }
 
-/** A running receiver thread. */
+/** A running receiver. */
 export interface DatagramReceiver {
-  /** Stops receiving and resolves once the worker has ended. */
-  stop(): Promise<void>;
+  /**
+   * Stops receiving: senders are refused from now on (the hook then spools), and what the
+   * kernel already queued is handed over before this returns.
+   */
+  stop(): void;
 }
 
 /**
- * Starts the receiver worker on a bound socket. The worker blocks in `recvmsg`; `stop`
- * raises a shared flag and shuts the socket down, which wakes it (`terminate` would not).
- * A worker that fails to load makes a compiled binary exit 0 silently, so its `error` and
- * `close` events are watched and reported as failures.
+ * Datagrams taken in one turn of the event loop. Each turn's datagrams are stored in one
+ * transaction; a bound lets the store, the log and the alerts run between turns of a burst.
+ */
+const DATAGRAMS_PER_TURN = 256;
+
+// Room for SCM_CREDENTIALS and a few SCM_RIGHTS descriptors, which are closed unread.
+const CONTROL_BYTES = 256;
+// struct msghdr and struct iovec on 64-bit Linux.
+const MSGHDR_BYTES = 56;
+const IOVEC_BYTES = 16;
+const CMSGHDR_BYTES = 16;
+// struct sockaddr_un: a 2-byte family and a 108-byte path.
+const SOCKADDR_UN_BYTES = 110;
+
+/**
+ * Receives on the main thread from a bound socket, with no thread and no timer: the
+ * kernel signals when datagrams arrive (`whenReadable`), and each signal reads the socket
+ * until it is empty, at most `DATAGRAMS_PER_TURN` per turn of the event loop. Datagrams
+ * that arrive meanwhile wait in the kernel's queue.
  */
 export function startReceiver(
   libc: AgentLibc,
   fd: number,
   handlers: ReceiverHandlers,
 ): DatagramReceiver {
-  const stopFlag = new Int32Array(new SharedArrayBuffer(4));
-  const worker = new Worker(new URL("./receiver-worker.ts", import.meta.url).href);
-  let isStopping = false;
-  const ended = Promise.withResolvers<void>();
+  const reader = new DatagramReader(libc, fd);
+  let isStopped = false;
+  let isTurnScheduled = false;
 
-  worker.addEventListener("message", (event: MessageEvent<ReceiverMessage>) => {
-    const message = event.data;
-    switch (message.type) {
-      case "datagram":
-        handlers.onDatagram(message);
-        break;
-      case "stopped":
-        worker.terminate();
-        break;
-      case "failed":
-        if (!isStopping) handlers.onFailure(`recvmsg failed: ${message.message}`);
-        worker.terminate();
-        break;
+  /** Reads one turn's datagrams; `false` once the socket is empty or unusable. */
+  function readTurn(): boolean {
+    for (let count = 0; count < DATAGRAMS_PER_TURN; count++) {
+      const result = reader.next();
+      if (result.type === "empty") return false;
+      if (result.type === "failed") {
+        if (!isStopped) {
+          isStopped = true;
+          stopSignals?.();
+          handlers.onFailure(`recvmsg failed: ${result.message}`);
+        }
+        return false;
+      }
+      handlers.onDatagram(result.datagram);
     }
-  });
-  worker.addEventListener("error", (event) => {
-    if (!isStopping) handlers.onFailure(`the receiver thread failed: ${event.message}`);
-  });
-  worker.addEventListener("close", () => {
-    if (!isStopping) handlers.onFailure("the receiver thread ended unexpectedly");
-    ended.resolve();
-  });
+    return true;
+  }
 
-  const start: ReceiverStart = { fd, stopFlag, bufferBytes: MAX_DATAGRAM_BYTES };
-  worker.postMessage(start);
+  function onReadable(): void {
+    if (isStopped || isTurnScheduled) return;
+    if (!readTurn()) return;
+    // More may be waiting: read on after the turn's datagrams have been stored.
+    isTurnScheduled = true;
+    setImmediate(() => {
+      isTurnScheduled = false;
+      onReadable();
+    });
+  }
+
+  let stopSignals: (() => void) | undefined;
+  try {
+    stopSignals = whenReadable(libc, fd, onReadable);
+  } catch (error) {
+    isStopped = true;
+    const reason = error instanceof Error ? error.message : String(error);
+    queueMicrotask(() => handlers.onFailure(reason));
+  }
+  // Datagrams queued before the signals were asked for raised none.
+  onReadable();
 
   return {
-    async stop() {
-      isStopping = true;
-      Atomics.store(stopFlag, 0, 1);
+    stop() {
+      if (isStopped) return;
+      isStopped = true;
+      stopSignals?.();
+      // New sends now fail with EPIPE and the hook spools; queued ones can still be read.
       libc.sys.shutdown(fd, LINUX.SHUT_RDWR);
-      await ended.promise;
+      for (;;) {
+        const result = reader.next();
+        if (result.type !== "datagram") break;
+        handlers.onDatagram(result.datagram);
+      }
     },
   };
+}
+
+type ReadResult =
+  | { type: "datagram"; datagram: ReceivedDatagram }
+  | { type: "empty" }
+  | { type: "failed"; message: string };
+
+/**
+ * Reads datagrams with `recvmsg`, with their senders' credentials. The buffers whose raw
+ * addresses sit in `msghdr` and `iovec` are held here for as long as the reader lives:
+ * one referenced from nowhere but a raw address would be collected while the kernel still
+ * writes to it. Each is a typed array over its own ArrayBuffer: Bun moves a small array's
+ * storage the first time its `.buffer` is read, which would leave a stale address behind.
+ */
+class DatagramReader {
+  readonly #libc: AgentLibc;
+  readonly #fd: number;
+  readonly #data = new Uint8Array(new ArrayBuffer(MAX_DATAGRAM_BYTES));
+  readonly #control = new Uint8Array(new ArrayBuffer(CONTROL_BYTES));
+  readonly #name = new Uint8Array(new ArrayBuffer(SOCKADDR_UN_BYTES));
+  readonly #iovec = new DataView(new ArrayBuffer(IOVEC_BYTES));
+  readonly #header = new DataView(new ArrayBuffer(MSGHDR_BYTES));
+  readonly #headerPointer: ReturnType<typeof ptr>;
+
+  constructor(libc: AgentLibc, fd: number) {
+    this.#libc = libc;
+    this.#fd = fd;
+    const iovec = this.#iovec;
+    const header = this.#header;
+    iovec.setBigUint64(0, BigInt(ptr(this.#data)), true);
+    iovec.setBigUint64(8, BigInt(this.#data.byteLength), true);
+    header.setBigUint64(0, BigInt(ptr(this.#name)), true);
+    header.setBigUint64(16, BigInt(ptr(iovec)), true);
+    header.setBigUint64(24, 1n, true);
+    header.setBigUint64(32, BigInt(ptr(this.#control)), true);
+    this.#headerPointer = ptr(header);
+  }
+
+  next(): ReadResult {
+    const libc = this.#libc;
+    const header = this.#header;
+    const flags = LINUX.MSG_TRUNC | LINUX.MSG_CMSG_CLOEXEC | LINUX.MSG_DONTWAIT;
+    for (;;) {
+      header.setBigUint64(40, BigInt(CONTROL_BYTES), true);
+      header.setUint32(8, SOCKADDR_UN_BYTES, true);
+      const size = Number(libc.sys.recvmsg(this.#fd, this.#headerPointer, flags));
+      if (size >= 0) return { type: "datagram", datagram: this.#take(size) };
+      const code = libc.errno();
+      if (code === LINUX.EINTR) continue;
+      if (code === LINUX.EAGAIN) return { type: "empty" };
+      return { type: "failed", message: libc.describeErrno(code) };
+    }
+  }
+
+  #take(size: number): ReceivedDatagram {
+    const header = this.#header;
+    const controlLength = Number(header.getBigUint64(40, true));
+    const bytes = this.#data.slice(0, Math.min(size, this.#data.byteLength));
+    const sender = readControlMessages(this.#libc, this.#control, controlLength);
+    // An unbound sender has a name of the family alone; only a bound one can hear back.
+    const nameLength = Math.min(header.getUint32(8, true), SOCKADDR_UN_BYTES);
+    const replyTo = nameLength > 2 ? this.#name.slice(0, nameLength) : null;
+    return { bytes, size, sender, replyTo };
+  }
+}
+
+/** Reads the sender's credentials and closes any descriptors a sender passed along. */
+function readControlMessages(
+  libc: AgentLibc,
+  control: Uint8Array,
+  length: number,
+): SenderCredentials | null {
+  const view = new DataView(control.buffer, control.byteOffset, Math.min(length, CONTROL_BYTES));
+  let sender: SenderCredentials | null = null;
+  let offset = 0;
+  while (offset + CMSGHDR_BYTES <= view.byteLength) {
+    const cmsgLength = Number(view.getBigUint64(offset, true));
+    if (cmsgLength < CMSGHDR_BYTES || offset + cmsgLength > view.byteLength) break;
+    const level = view.getInt32(offset + 8, true);
+    const kind = view.getInt32(offset + 12, true);
+    const dataOffset = offset + CMSGHDR_BYTES;
+
+    if (level === LINUX.SOL_SOCKET && kind === LINUX.SCM_CREDENTIALS) {
+      sender = {
+        pid: view.getInt32(dataOffset, true),
+        uid: view.getUint32(dataOffset + 4, true),
+        gid: view.getUint32(dataOffset + 8, true),
+      };
+    } else if (level === LINUX.SOL_SOCKET && kind === LINUX.SCM_RIGHTS) {
+      for (let at = dataOffset; at + 4 <= offset + cmsgLength; at += 4) {
+        libc.sys.close(view.getInt32(at, true));
+      }
+    }
+    offset += (cmsgLength + 7) & ~7;
+  }
+  return sender;
 }

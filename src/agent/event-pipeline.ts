@@ -1,4 +1,4 @@
-import type { ConsolaInstance } from "consola";
+import type { ConsolaInstance } from "consola/core";
 import type { LoginRecord } from "../record/login-record.ts";
 import type { RecordedEvent } from "../record/recorded-event.ts";
 import { isSshdAlive } from "../record/sshd-liveness.ts";

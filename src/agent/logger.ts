@@ -1,5 +1,7 @@
-import { createConsola } from "consola";
-import type { ConsolaInstance, ConsolaReporter, LogObject } from "consola";
+import { writeSync } from "node:fs";
+import { createConsola } from "consola/core";
+import { agentLibc } from "./agent-libc.ts";
+import type { ConsolaInstance, ConsolaReporter, LogObject } from "consola/core";
 
 /** How the agent's log is written. */
 export interface LoggerOptions {
@@ -7,29 +9,51 @@ export interface LoggerOptions {
   isStdoutReserved: boolean;
 }
 
+const STDOUT = 1;
+const STDERR = 2;
+
 /**
- * Creates the process's one logger: consola's decorated layout on a terminal, plain lines
- * elsewhere. Under systemd (which sets `JOURNAL_STREAM`) journald stamps the time, so the
- * plain lines carry none; otherwise each starts with an ISO time.
+ * Creates the process's one logger: one plain line per entry, on stderr for errors and
+ * warnings and stdout for the rest (or stderr alone when stdout carries JSON). Under
+ * systemd (which sets `JOURNAL_STREAM`) journald stamps the time, so the lines carry none;
+ * otherwise each starts with an ISO time. On a terminal the level is coloured.
+ *
+ * consola's core and direct writes to the descriptors, not its full build or
+ * `process.stdout`: those set up Node's stream and terminal machinery, which would add
+ * more than 10 MB to the agent's resident memory for lines a plain write puts out as well.
  */
 export function createLogger(options: LoggerOptions): ConsolaInstance {
-  const stdout = options.isStdoutReserved ? process.stderr : process.stdout;
-  // No throttling: consola would fold identical lines into one "repeated N times", and each
-  // login must stay its own line. Bursts of trouble are summarised by BurstReporter instead.
-  if (process.stderr.isTTY) {
-    return createConsola({ fancy: true, stdout, stderr: process.stderr, throttle: 0 });
-  }
-
+  const output = options.isStdoutReserved ? STDERR : STDOUT;
   const reporter = createPlainReporter({
     isTimed: process.env.JOURNAL_STREAM === undefined,
-    write: (line, isError) => (isError ? process.stderr : stdout).write(line),
+    isColoured: agentLibc().sys.isatty(STDERR) === 1 && process.env.NO_COLOR === undefined,
+    write: (line, isError) => writeAll(isError ? STDERR : output, line),
   });
+  // No throttling: consola would fold identical lines into one "repeated N times", and each
+  // login must stay its own line. Bursts of trouble are summarised by BurstReporter instead.
   return createConsola({ reporters: [reporter], throttle: 0 });
+}
+
+/**
+ * Writes a whole line. A line that cannot be written (the reader is gone, or a
+ * non-blocking pipe is full) is dropped: the record, not the log, is what must be complete.
+ */
+function writeAll(fd: number, line: string): void {
+  const bytes = new TextEncoder().encode(line);
+  try {
+    for (let offset = 0; offset < bytes.length;) {
+      offset += writeSync(fd, bytes, offset, bytes.length - offset);
+    }
+  } catch {
+    // Dropped; see above.
+  }
 }
 
 /** Where and how plain lines go. */
 export interface PlainReporterOptions {
   isTimed: boolean;
+  /** Colour warnings yellow and errors red, for a terminal. */
+  isColoured: boolean;
   write(line: string, isError: boolean): void;
 }
 
@@ -42,7 +66,7 @@ export function createPlainReporter(options: PlainReporterOptions): ConsolaRepor
     log(entry: LogObject) {
       const parts = [
         options.isTimed ? entry.date.toISOString() : "",
-        `[${entry.type}]`,
+        colourLevel(`[${entry.type}]`, entry.level, options.isColoured),
         entry.tag === "" ? "" : `[${entry.tag}]`,
         entry.args.map((arg) => describeArgument(arg)).join(" "),
       ];
@@ -59,4 +83,10 @@ function describeArgument(argument: unknown): string {
     cause = cause instanceof Error ? cause.cause : undefined;
   }
   return causes.join(": ");
+}
+
+/** Errors (level 0) red, warnings (level 1) yellow, on a terminal only. */
+function colourLevel(text: string, level: number, isColoured: boolean): string {
+  if (!isColoured || level > 1) return text;
+  return `\u001B[${level === 0 ? 31 : 33}m${text}\u001B[39m`;
 }

@@ -2,7 +2,7 @@ import * as v from "valibot";
 import { MAX_NONCE_LENGTH } from "../datagram/agent-probe.ts";
 import { DATAGRAM_VERSION } from "../datagram/login-datagram.ts";
 import { normalizeAddress } from "./ip-address.ts";
-import type { SenderCredentials } from "./receiver-protocol.ts";
+import type { SenderCredentials } from "./sender-credentials.ts";
 
 /** Text the hook copies from PAM: any string, cut by the hook to fit the datagram. */
 const TextSchema = v.string();

@@ -1,5 +1,5 @@
+import { CommandLineError, parseOptions } from "./command-line.ts";
 import { resolve } from "node:path";
-import { parseArgs } from "node:util";
 import packageJson from "../../package.json" with { type: "json" };
 import { DEFAULT_SOCKET_PATH } from "../datagram/login-datagram.ts";
 import { install } from "../install/install.ts";
@@ -93,19 +93,14 @@ function showHelp(args: string[]): number {
 }
 
 async function runCommand(args: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      socket: { type: "string" },
-      db: { type: "string" },
-      spool: { type: "string" },
-      "keep-days": { type: "string" },
-      "session-max-age": { type: "string" },
-      config: { type: "string" },
-      json: { type: "boolean" },
-    },
-    strict: true,
-    allowPositionals: false,
+  const { values } = parseOptions(args, {
+    socket: { type: "string" },
+    db: { type: "string" },
+    spool: { type: "string" },
+    "keep-days": { type: "string" },
+    "session-max-age": { type: "string" },
+    config: { type: "string" },
+    json: { type: "boolean" },
   });
   const isJsonOutput = values.json === true;
   const logger = createLogger({ isStdoutReserved: isJsonOutput });
@@ -165,17 +160,12 @@ function readDays(flag: string, text: string | undefined, fallback: number): num
 }
 
 async function installCommand(args: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      "restart-sshd": { type: "boolean" },
-      "dry-run": { type: "boolean" },
-      "bin-dir": { type: "string" },
-      socket: { type: "string" },
-      "no-service": { type: "boolean" },
-    },
-    strict: true,
-    allowPositionals: false,
+  const { values } = parseOptions(args, {
+    "restart-sshd": { type: "boolean" },
+    "dry-run": { type: "boolean" },
+    "bin-dir": { type: "string" },
+    socket: { type: "string" },
+    "no-service": { type: "boolean" },
   });
   const outcome = await reportInstallErrors(() =>
     install(
@@ -196,15 +186,10 @@ async function installCommand(args: string[]): Promise<number> {
 }
 
 async function uninstallCommand(args: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      "restart-sshd": { type: "boolean" },
-      "dry-run": { type: "boolean" },
-      purge: { type: "boolean" },
-    },
-    strict: true,
-    allowPositionals: false,
+  const { values } = parseOptions(args, {
+    "restart-sshd": { type: "boolean" },
+    "dry-run": { type: "boolean" },
+    purge: { type: "boolean" },
   });
   const outcome = await reportInstallErrors(() =>
     uninstall(
@@ -222,12 +207,7 @@ async function uninstallCommand(args: string[]): Promise<number> {
 }
 
 async function statusCommand(args: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    options: { json: { type: "boolean" }, socket: { type: "string" } },
-    strict: true,
-    allowPositionals: false,
-  });
+  const { values } = parseOptions(args, { json: { type: "boolean" }, socket: { type: "string" } });
   const items = await collectStatus({
     binDir: DEFAULT_BIN_DIR,
     socketPath: values.socket,
@@ -259,7 +239,7 @@ async function reportInstallErrors<T>(work: () => Promise<T>): Promise<T | undef
 try {
   process.exitCode = await main(process.argv.slice(2));
 } catch (error) {
-  const isUsage = error instanceof UsageError || (error instanceof TypeError && "code" in error);
+  const isUsage = error instanceof UsageError || error instanceof CommandLineError;
   console.error(`pika-agent: ${error instanceof Error ? error.message : String(error)}`);
   if (isUsage) console.error("Run 'pika-agent --help' for usage.");
   process.exitCode = isUsage ? EXIT_USAGE : EXIT_FAILED;

@@ -3,7 +3,7 @@ import { AlertDispatcher } from "../alerts/alert-dispatcher.ts";
 import type { LoginHistory, NoteAlertState } from "../alerts/alert-dispatcher.ts";
 import type { AgentConfig } from "../config/agent-config.ts";
 import { loadConfig } from "../config/load-config.ts";
-import type { ConsolaInstance } from "consola";
+import type { ConsolaInstance } from "consola/core";
 import { MAX_DATAGRAM_BYTES } from "../datagram/login-datagram.ts";
 import { openRecord, DEFAULT_KEEP_DAYS } from "../record/login-record.ts";
 import type { LoginRecord } from "../record/login-record.ts";
@@ -13,7 +13,7 @@ import { EventPipeline } from "./event-pipeline.ts";
 import { startSpoolIntake } from "./spool-intake.ts";
 import { removeAbandonedSpoolFiles } from "./spool-leftovers.ts";
 import type { AgentCounters } from "./agent-counters.ts";
-import { openAgentLibc } from "./agent-libc.ts";
+import { agentLibc } from "./agent-libc.ts";
 import type { AgentLibc } from "./agent-libc.ts";
 import { BoundedQueue } from "./bounded-queue.ts";
 import { BurstReporter } from "./burst-reporter.ts";
@@ -69,7 +69,7 @@ export const DEFAULT_SESSION_MAX_AGE_DAYS = 30;
 const STOP_DEADLINE_MS = 900;
 
 /**
- * Runs the agent until SIGTERM or SIGINT: binds the socket, receives on a worker thread,
+ * Runs the agent until SIGTERM or SIGINT: binds the socket, receives on the main thread,
  * judges each datagram, queues accepted events and logs them. On a signal it stops
  * receiving, drains the queue, removes the socket and resolves.
  *
@@ -77,7 +77,7 @@ const STOP_DEADLINE_MS = 900;
  */
 export async function runAgent(options: RunOptions, logger: ConsolaInstance): Promise<RunResult> {
   const log = logger.withTag("agent");
-  const libc = openAgentLibc();
+  const libc = agentLibc();
 
   // A signal from the first instant (or a receiver failure) starts an orderly stop.
   const stop = Promise.withResolvers<void>();
@@ -217,9 +217,7 @@ async function receiveUntilStopped(
   await stop.promise;
 
   // Stop in order: no more input, store what is held, announce it, then close.
-  await withDeadline(receiver.stop(), STOP_DEADLINE_MS, () =>
-    log.error("The receiver did not stop in time"),
-  );
+  receiver.stop();
   intake.stop();
   await intake.drain();
   await pipeline.flush();

@@ -1,10 +1,13 @@
-import { mkdirSync, watch } from "node:fs";
-import type { FSWatcher, Stats } from "node:fs";
+import { mkdirSync } from "node:fs";
+import type { Stats } from "node:fs";
 import { constants, lstat, open, readdir, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { MAX_DATAGRAM_BYTES } from "../datagram/login-datagram.ts";
 import { SPOOL_FILE_SUFFIX } from "../datagram/spool-location.ts";
-import type { SenderCredentials } from "./receiver-protocol.ts";
+import { agentLibc } from "./agent-libc.ts";
+import { watchDirectory } from "./directory-watch.ts";
+import type { DirectoryWatch } from "./directory-watch.ts";
+import type { SenderCredentials } from "./sender-credentials.ts";
 
 /** One spooled datagram, read from a file the hook wrote while the agent was away. */
 export interface SpoolEntry {
@@ -152,8 +155,8 @@ export function startSpoolIntake(spoolDir: string, handlers: SpoolIntakeHandlers
   }
 
   // Create and watch first, then take what is there: nothing written in between is missed.
-  const watcher = watchSpool(spoolDir, handlers, (name) => {
-    if (name === null || isSpoolFileName(name)) void drain();
+  const watcher = watchSpool(spoolDir, handlers, (names) => {
+    if (names.some((name) => name === null || isSpoolFileName(name))) void drain();
   });
   void drain();
 
@@ -170,16 +173,17 @@ export function startSpoolIntake(spoolDir: string, handlers: SpoolIntakeHandlers
 function watchSpool(
   spoolDir: string,
   handlers: SpoolIntakeHandlers,
-  onName: (name: string | null) => void,
-): FSWatcher | undefined {
+  onNames: (names: (string | null)[]) => void,
+): DirectoryWatch | undefined {
   try {
     mkdirSync(spoolDir, { recursive: true, mode: 0o700 });
-    const watcher = watch(spoolDir, (_event, name) => onName(name));
-    watcher.on("error", (cause) => {
-      const message = `Stopped watching the spool directory "${spoolDir}"; spooled logins are taken at the next start`;
-      handlers.onError({ type: "unwatched", path: spoolDir, message, cause });
+    return watchDirectory(agentLibc(), spoolDir, {
+      onNames,
+      onLost(reason) {
+        const message = `Stopped watching the spool directory "${spoolDir}" (${reason}); spooled logins are taken at the next start`;
+        handlers.onError({ type: "unwatched", path: spoolDir, message });
+      },
     });
-    return watcher;
   } catch (cause) {
     const message = `Cannot watch the spool directory "${spoolDir}"; spooled logins are taken at the next start`;
     handlers.onError({ type: "unwatched", path: spoolDir, message, cause });

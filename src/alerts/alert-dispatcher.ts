@@ -1,5 +1,5 @@
 import { hostname } from "node:os";
-import type { ConsolaInstance } from "consola";
+import type { ConsolaInstance } from "consola/core";
 import type { LoginEvent } from "../agent/login-event.ts";
 import type { ChannelConfig } from "../config/channel-config.ts";
 import type { AlertCondition, RulesConfig } from "../config/rules-config.ts";
@@ -164,8 +164,11 @@ export class AlertDispatcher {
   #throttle: AlertThrottle;
   #history: LoginHistory | undefined;
   #noteState: NoteAlertState;
-  #timeZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
-  #host = hostname();
+  /**
+   * Read at the first alert, not at start: the first use of Intl loads ICU's data, several
+   * megabytes of resident memory an agent that never alerts has no use for.
+   */
+  #place: { host: string; timeZone: string } | undefined;
 
   constructor(
     channels: readonly ChannelConfig[],
@@ -210,9 +213,13 @@ export class AlertDispatcher {
 
   #send(event: LoginEvent, reason: string): void {
     const shown = this.#rules.maskAddresses ? maskEvent(event) : event;
+    this.#place ??= {
+      host: hostname(),
+      timeZone: Intl.DateTimeFormat().resolvedOptions().timeZone,
+    };
     const message = describeLogin(shown, {
-      hostname: this.#host,
-      timeZone: this.#timeZone,
+      hostname: this.#place.host,
+      timeZone: this.#place.timeZone,
       reason,
     });
     for (const queue of this.#queues) queue.enqueue({ event: shown, message });

@@ -3,7 +3,6 @@
  * the channel's secret where the service supports one. These services answer HTTP 200 even
  * when they refuse a message and say so in the body, hence each request's `successCheck`.
  */
-import { createHmac } from "node:crypto";
 import type { ChannelConfig } from "../config/channel-config.ts";
 import { describeLines, describeTitle } from "./alert-message.ts";
 import type { AlertMessage } from "./alert-message.ts";
@@ -35,7 +34,9 @@ export function renderPlainText(message: AlertMessage): string {
  * timestamp, a line feed and the secret, in base64.
  */
 export function signDingTalk(secret: string, timestampMs: number): string {
-  return createHmac("sha256", secret).update(`${timestampMs}\n${secret}`).digest("base64");
+  return new Bun.CryptoHasher("sha256", secret)
+    .update(`${timestampMs}\n${secret}`)
+    .digest("base64");
 }
 
 /**
@@ -43,7 +44,7 @@ export function signDingTalk(secret: string, timestampMs: number): string {
  * secret, over nothing, in base64.
  */
 export function signFeishu(secret: string, timestampSeconds: number): string {
-  return createHmac("sha256", `${timestampSeconds}\n${secret}`).digest("base64");
+  return new Bun.CryptoHasher("sha256", `${timestampSeconds}\n${secret}`).digest("base64");
 }
 
 /**

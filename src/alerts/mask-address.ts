@@ -1,5 +1,5 @@
-import { isIP } from "node:net";
 import ipaddr from "ipaddr.js";
+import { addressFamily } from "../agent/ip-address.ts";
 
 /**
  * Hides the host part of an address for alerts that travel to third parties: the last
@@ -8,7 +8,7 @@ import ipaddr from "ipaddr.js";
  */
 export function maskAddress(text: string): string {
   const bare = text.split("%")[0] ?? text;
-  const family = isIP(bare);
+  const family = addressFamily(bare);
   if (family === 4) return `${bare.slice(0, bare.lastIndexOf("."))}.x`;
   if (family !== 6) return text;
   const groups = ipaddr.IPv6.parse(bare).toNormalizedString().split(":").slice(0, 4);

@@ -1,6 +1,6 @@
+import { parseOptions } from "../agent/command-line.ts";
 import { hostname } from "node:os";
 import { resolve } from "node:path";
-import { parseArgs } from "node:util";
 import type { LoginEvent } from "../agent/login-event.ts";
 import { DEFAULT_CONFIG_PATH } from "../config/agent-config.ts";
 import { loadConfig } from "../config/load-config.ts";
@@ -45,11 +45,9 @@ export async function runTestAlertCommand(
   print: (line: string) => void,
   printError: (line: string) => void,
 ): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    options: { channel: { type: "string" }, config: { type: "string" } },
-    strict: true,
-    allowPositionals: false,
+  const { values } = parseOptions(args, {
+    channel: { type: "string" },
+    config: { type: "string" },
   });
   const configPath = resolve(values.config ?? DEFAULT_CONFIG_PATH);
   const loaded = loadConfig(configPath, { isMissingOk: values.config === undefined });

@@ -1,4 +1,4 @@
-import { parseArgs } from "node:util";
+import { CommandLineError, parseOptions } from "../agent/command-line.ts";
 import { DEFAULT_CONFIG_PATH } from "./agent-config.ts";
 import example from "./agent.example.yaml" with { type: "text" };
 import { loadConfig } from "./load-config.ts";
@@ -49,7 +49,7 @@ export function runConfigCommand(
   try {
     parsed = parseConfigArgs(args);
   } catch (error) {
-    if (!(error instanceof ConfigUsageError || isParseArgsError(error))) throw error;
+    if (!(error instanceof ConfigUsageError || error instanceof CommandLineError)) throw error;
     printError(`pika-agent config: ${error.message}`);
     printError("Run 'pika-agent help config' for usage.");
     return EXIT_USAGE;
@@ -100,15 +100,14 @@ class ConfigUsageError extends Error {
 }
 
 function parseConfigArgs(args: string[]) {
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parseOptions(
     args,
-    options: {
+    {
       config: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
-    strict: true,
-    allowPositionals: true,
-  });
+    true,
+  );
   const [action, ...extra] = positionals;
   if (values.help === true) return { action: "help" as const };
   if (extra.length > 0) throw new ConfigUsageError(`Unexpected argument "${extra.join(" ")}"`);
@@ -128,14 +127,4 @@ function parseConfigArgs(args: string[]) {
     default:
       throw new ConfigUsageError(`Unknown subcommand "${action}"; try check or example`);
   }
-}
-
-/** `parseArgs` throws a TypeError with an `ERR_PARSE_ARGS_*` code for an unknown or bad flag. */
-function isParseArgsError(error: unknown): error is TypeError {
-  return (
-    error instanceof TypeError &&
-    "code" in error &&
-    typeof error.code === "string" &&
-    error.code.startsWith("ERR_PARSE_ARGS")
-  );
 }

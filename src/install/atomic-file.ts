@@ -3,7 +3,6 @@
  * temporary file in the same directory, timestamped backup directories, restores, and
  * error wording.
  */
-import { createHash, randomBytes } from "node:crypto";
 import type { Stats } from "node:fs";
 import {
   lchown,
@@ -67,7 +66,7 @@ export async function placeNewFile(
   meta: FileMeta,
   isExclusive: boolean,
 ) {
-  const name = `.${basename(path)}.pika-tmp-${randomBytes(6).toString("hex")}`;
+  const name = `.${basename(path)}.pika-tmp-${crypto.getRandomValues(new Uint8Array(6)).toHex()}`;
   const temp = join(dirname(path), name);
   await writeNewFile(temp, data, meta);
   try {
@@ -143,7 +142,7 @@ export async function lstatIfPresent(path: string): Promise<Stats | undefined> {
 }
 
 export function hashOf(data: Uint8Array): string {
-  return createHash("sha256").update(data).digest("hex");
+  return new Bun.CryptoHasher("sha256").update(data).digest("hex");
 }
 
 export function codeOf(error: unknown): string | undefined {

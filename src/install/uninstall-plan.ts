@@ -1,5 +1,4 @@
 import { lstatSync, readFileSync, readlinkSync } from "node:fs";
-import { createHash } from "node:crypto";
 import type { InstalledFile } from "./install-manifest.ts";
 import { removePamHook } from "./pam-config.ts";
 import { revertUsePam } from "./sshd-config.ts";
@@ -111,5 +110,5 @@ function readText(path: string): string | undefined {
 }
 
 function sha256(bytes: Uint8Array): string {
-  return createHash("sha256").update(bytes).digest("hex");
+  return new Bun.CryptoHasher("sha256").update(bytes).digest("hex");
 }

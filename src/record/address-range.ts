@@ -1,5 +1,5 @@
-import { isIP } from "node:net";
 import ipaddr from "ipaddr.js";
+import { addressFamily } from "../agent/ip-address.ts";
 
 /**
  * A range of addresses as two address keys (see `addressKey()`), both ends included. One
@@ -39,7 +39,7 @@ export function parseAddressRange(text: string): AddressRange | undefined {
   }
   // Strict forms only: ipaddr.js also reads old IPv4 shorthands such as "127.1".
   const [address = "", prefixText = ""] = text.split("/");
-  if (isIP(address) === 0 || !/^\d{1,3}$/.test(prefixText) || !ipaddr.isValidCIDR(text)) {
+  if (addressFamily(address) === 0 || !/^\d{1,3}$/.test(prefixText) || !ipaddr.isValidCIDR(text)) {
     return undefined;
   }
   const [network, bits] = ipaddr.parseCIDR(text);
@@ -60,8 +60,8 @@ function prefixMask(prefix: number, index: number): number {
 function addressBytes(text: string): number[] | undefined {
   const zoneAt = text.indexOf("%");
   const bare = zoneAt === -1 ? text : text.slice(0, zoneAt);
-  // node:net accepts only the standard forms; ipaddr.js then gives the bytes.
-  const family = isIP(bare);
+  // Only the standard forms; ipaddr.js then gives the bytes.
+  const family = addressFamily(bare);
   if (family === 0 || (family === 4 && zoneAt !== -1)) return undefined;
   return mappedBytes(ipaddr.parse(bare));
 }

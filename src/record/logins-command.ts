@@ -1,4 +1,4 @@
-import { parseArgs } from "node:util";
+import { CommandLineError, parseOptions } from "../agent/command-line.ts";
 import { parseAddressRange } from "./address-range.ts";
 import { DEFAULT_LOGINS_LIMIT, queryLogins } from "./login-query.ts";
 import type { LoginFilters } from "./login-query.ts";
@@ -73,7 +73,7 @@ function listLogins(
   try {
     parsed = parseLoginsArgs(args, options.now ?? Date.now());
   } catch (error) {
-    if (!(error instanceof LoginsUsageError || isParseArgsError(error))) throw error;
+    if (!(error instanceof LoginsUsageError || error instanceof CommandLineError)) throw error;
     printError(`pika-agent logins: ${error.message}`);
     printError("Run 'pika-agent help logins' for usage.");
     return EXIT_USAGE;
@@ -106,21 +106,16 @@ function listLogins(
 }
 
 function parseLoginsArgs(args: string[], now: number) {
-  const { values } = parseArgs({
-    args,
-    options: {
-      user: { type: "string" },
-      ip: { type: "string" },
-      since: { type: "string" },
-      until: { type: "string" },
-      limit: { type: "string" },
-      active: { type: "boolean" },
-      json: { type: "boolean" },
-      db: { type: "string" },
-      help: { type: "boolean", short: "h" },
-    },
-    strict: true,
-    allowPositionals: false,
+  const { values } = parseOptions(args, {
+    user: { type: "string" },
+    ip: { type: "string" },
+    since: { type: "string" },
+    until: { type: "string" },
+    limit: { type: "string" },
+    active: { type: "boolean" },
+    json: { type: "boolean" },
+    db: { type: "string" },
+    help: { type: "boolean", short: "h" },
   });
 
   const filters: LoginFilters = {};
@@ -158,14 +153,4 @@ function parseTime(flag: string, text: string, now: number): number {
 function parseLimit(text: string): number {
   if (/^\d{1,9}$/.test(text) && Number(text) > 0) return Number(text);
   throw new LoginsUsageError(`--limit "${text}" is not a whole number above 0`);
-}
-
-/** `parseArgs` throws a TypeError with an `ERR_PARSE_ARGS_*` code for an unknown or bad flag. */
-function isParseArgsError(error: unknown): error is TypeError {
-  return (
-    error instanceof TypeError &&
-    "code" in error &&
-    typeof error.code === "string" &&
-    error.code.startsWith("ERR_PARSE_ARGS")
-  );
 }

@@ -2,12 +2,10 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { openAgentLibc } from "../../src/agent/agent-libc.ts";
+import { LINUX, openAgentLibc, unixSocketAddress } from "../../src/agent/agent-libc.ts";
 import { startReceiver } from "../../src/agent/datagram-receiver.ts";
-import type { ReceiverMessage } from "../../src/agent/receiver-protocol.ts";
+import type { ReceivedDatagram } from "../../src/agent/datagram-receiver.ts";
 import { bindDatagramSocket } from "../../src/agent/socket-binding.ts";
-
-type Datagram = Extract<ReceiverMessage, { type: "datagram" }>;
 
 const libc = openAgentLibc();
 const directories: string[] = [];
@@ -41,7 +39,7 @@ async function sendFromChild(path: string, payloads: string[]): Promise<number> 
 describe("startReceiver()", () => {
   test("hands over each datagram with the sender's kernel credentials, in order", async () => {
     const socket = bindDatagramSocket(libc, socketPath());
-    const received: Datagram[] = [];
+    const received: ReceivedDatagram[] = [];
     const three = Promise.withResolvers<void>();
     const receiver = startReceiver(libc, socket.fd, {
       onDatagram(message) {
@@ -53,7 +51,7 @@ describe("startReceiver()", () => {
 
     const pid = await sendFromChild(socket.path, ["one", "two", ""]);
     await three.promise;
-    await receiver.stop();
+    receiver.stop();
     socket.close();
 
     expect(received.map((message) => new TextDecoder().decode(message.bytes))).toEqual([
@@ -85,7 +83,7 @@ describe("startReceiver()", () => {
     const first = await sendFromChild(socket.path, ["first"]);
     const second = await sendFromChild(socket.path, ["second"]);
     await two.promise;
-    await receiver.stop();
+    receiver.stop();
     socket.close();
     expect(senders).toEqual([first, second]);
     expect(first).not.toBe(second);
@@ -93,28 +91,73 @@ describe("startReceiver()", () => {
 
   test("reports the real size of a datagram longer than its buffer", async () => {
     const socket = bindDatagramSocket(libc, socketPath());
-    const got = Promise.withResolvers<Datagram>();
+    const got = Promise.withResolvers<ReceivedDatagram>();
     const receiver = startReceiver(libc, socket.fd, {
       onDatagram: (message) => got.resolve(message),
       onFailure: (reason) => got.reject(new Error(reason)),
     });
     await sendFromChild(socket.path, ["x".repeat(5000)]);
     const message = await got.promise;
-    await receiver.stop();
+    receiver.stop();
     socket.close();
     expect([message.size, message.bytes.byteLength]).toEqual([5000, 4096]);
   });
 
-  test("stop() ends the worker without any datagram arriving", async () => {
+  test("stop() ends receiving without any datagram arriving", () => {
     const socket = bindDatagramSocket(libc, socketPath());
     const failures: string[] = [];
     const receiver = startReceiver(libc, socket.fd, {
       onDatagram: () => {},
       onFailure: (reason) => failures.push(reason),
     });
-    await receiver.stop();
+    receiver.stop();
     socket.close();
     expect(failures).toEqual([]);
+  });
+
+  test("stop() hands over what the kernel still holds, then refuses new senders", () => {
+    const socket = bindDatagramSocket(libc, socketPath());
+    const received: string[] = [];
+    const receiver = startReceiver(libc, socket.fd, {
+      onDatagram: (message) => received.push(new TextDecoder().decode(message.bytes)),
+      onFailure: (reason) => received.push(`failed: ${reason}`),
+    });
+    const sender = connectedSender(socket.path);
+    try {
+      // Sent and stopped within one turn: no signal can have been handled in between.
+      expect(sendText(sender, "queued 1")).toBe(8);
+      expect(sendText(sender, "queued 2")).toBe(8);
+      receiver.stop();
+      expect(received).toEqual(["queued 1", "queued 2"]);
+
+      // The hook sees EPIPE from now on, and spools.
+      expect(sendText(sender, "late")).toBe(-1);
+      expect(libc.errno()).toBe(EPIPE);
+    } finally {
+      libc.sys.close(sender);
+      socket.close();
+    }
+  });
+
+  test("takes a burst larger than one turn's share, every datagram in order", async () => {
+    const socket = bindDatagramSocket(libc, socketPath());
+    const count = 3000;
+    const received: string[] = [];
+    const all = Promise.withResolvers<void>();
+    const receiver = startReceiver(libc, socket.fd, {
+      onDatagram(message) {
+        received.push(new TextDecoder().decode(message.bytes));
+        if (received.length === count) all.resolve();
+      },
+      onFailure: (reason) => all.reject(new Error(reason)),
+    });
+    // One blocking sender: it waits whenever the kernel's queue is full.
+    const payloads = Array.from({ length: count }, (_, index) => String(index));
+    await sendFromChild(socket.path, payloads);
+    await all.promise;
+    receiver.stop();
+    socket.close();
+    expect(received).toEqual(payloads);
   });
 
   test("reports a failure when the descriptor is not a socket", async () => {
@@ -126,3 +169,19 @@ describe("startReceiver()", () => {
     expect(await failed.promise).toContain("Bad file descriptor");
   });
 });
+
+const EPIPE = 32;
+
+/** A datagram socket connected to `path`, as the hook's. */
+function connectedSender(path: string): number {
+  const fd = libc.sys.socket(LINUX.AF_UNIX, LINUX.SOCK_DGRAM | LINUX.SOCK_CLOEXEC, 0);
+  const address = unixSocketAddress(path);
+  if (fd < 0 || address === undefined) throw new Error("Cannot make a sender socket");
+  expect(libc.sys.connect(fd, address, address.byteLength)).toBe(0);
+  return fd;
+}
+
+function sendText(fd: number, text: string): number {
+  const bytes = new TextEncoder().encode(text);
+  return Number(libc.sys.send(fd, bytes, bytes.byteLength, LINUX.MSG_DONTWAIT));
+}

@@ -36,6 +36,13 @@ interface Program {
   path: string;
   /** Takes `--socket PATH` as the hook does. */
   takesSocket: boolean;
+  /**
+   * Takes `--spool DIR`: every hook build, compared ones too, spools into this run's
+   * directory. Without it a build would spool into the machine's default directory, or,
+   * where that is missing, skip the spool writing the hook under test pays for.
+   */
+  takesSpool: boolean;
+  /** The hook under test, whose rows the verdicts judge. */
   isHook: boolean;
 }
 
@@ -71,15 +78,22 @@ async function main(): Promise<number> {
   // Build the yardsticks on the spot, so they match this machine and this Bun.
   const minimalC = compileC("minimal-hook.c");
   const programs: Program[] = [
-    { label: BASELINE_LABEL, path: compileEmptyBunProgram(), takesSocket: false, isHook: false },
-    { label: "pika-ssh-login-hook", path: HOOK, takesSocket: true, isHook: true },
+    {
+      label: BASELINE_LABEL,
+      path: compileEmptyBunProgram(),
+      takesSocket: false,
+      takesSpool: false,
+      isHook: false,
+    },
+    { label: "pika-ssh-login-hook", path: HOOK, takesSocket: true, takesSpool: true, isHook: true },
     ...values.compare.map((path) => ({
       label: relative(process.cwd(), path),
       path,
       takesSocket: true,
+      takesSpool: true,
       isHook: false,
     })),
-    { label: "C equivalent", path: minimalC, takesSocket: true, isHook: false },
+    { label: "C equivalent", path: minimalC, takesSocket: true, takesSpool: false, isHook: false },
   ];
   for (const program of programs) resetPageCache(program.path);
 
@@ -164,7 +178,7 @@ function timeInterleaved(
       const program = programs[index];
       if (program === undefined) continue;
 
-      const socketArgs = program.isHook
+      const socketArgs = program.takesSpool
         ? ["--socket", socketPath, "--spool", spoolDir]
         : ["--socket", socketPath];
       const command = program.takesSocket ? [program.path, ...socketArgs] : [program.path];

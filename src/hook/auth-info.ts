@@ -1,11 +1,9 @@
 import type { AuthStep } from "../datagram/login-datagram.ts";
+import { sha256 } from "./sha256.ts";
 import { splitWords } from "./whitespace.ts";
 
 /** At most this many authentication steps are kept; OpenSSH allows a handful. */
 const MAX_AUTH_STEPS = 8;
-
-/** The length of a SHA-256 digest, in bytes. */
-const SHA256_BYTES = 32;
 
 /**
  * Parses `SSH_AUTH_INFO_0`: one line per successful authentication method, such as
@@ -52,7 +50,7 @@ export function fingerprintKeyBlob(base64Blob: string): string | undefined {
   }
   // TODO(#4): a certificate (`*-cert-v01@openssh.com`) is fingerprinted as a whole blob;
   // ssh-keygen prints the fingerprint of the key inside it, which needs the cert parsed.
-  const digest = new Uint8Array(SHA256_BYTES);
-  Bun.SHA256.hash(blob, digest);
-  return `SHA256:${digest.toBase64({ omitPadding: true })}`;
+  // Hashed in TypeScript rather than by Bun.SHA256, whose native set-up costs the hook
+  // more than this whole function (see sha256.ts).
+  return `SHA256:${sha256(blob).toBase64({ omitPadding: true })}`;
 }

@@ -1,6 +1,5 @@
-import { errno, libc } from "./hook-libc.ts";
+import { closeFd, linuxCall, pointerTo } from "./hook-libc.ts";
 import { socketAddress } from "./unix-datagram-sender.ts";
-
 import {
   AF_UNIX,
   EAGAIN,
@@ -10,6 +9,7 @@ import {
   SOCK_CLOEXEC,
   SOCK_DGRAM,
   SOCK_NONBLOCK,
+  waitForEvents,
 } from "./linux-socket.ts";
 
 const ANSWER_BYTES = 4096;
@@ -25,33 +25,42 @@ const ANSWER_BYTES = 4096;
 export function probeAgent(socketPath: string, waitMs: number): boolean {
   const address = socketAddress(socketPath);
   if (address === undefined) return false;
-  const fd = libc().socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  const fd = linuxCall("socket", AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return false;
   try {
     const family = new Uint8Array([AF_UNIX, 0]);
-    if (libc().bind(fd, family, family.byteLength) !== 0) return false;
-    if (libc().connect(fd, address, address.byteLength) !== 0) return false;
+    if (linuxCall("bind", fd, pointerTo(family), family.byteLength) !== 0) return false;
+    if (linuxCall("connect", fd, pointerTo(address), address.byteLength) !== 0) return false;
 
     const nonce = `hook-${process.pid}-${Date.now()}`;
     const probe = new TextEncoder().encode(JSON.stringify({ v: 1, type: "probe", nonce }));
-    if (libc().send(fd, probe, probe.byteLength, MSG_NOSIGNAL) < 0) return false;
+    const sent = linuxCall("sendto", fd, pointerTo(probe), probe.byteLength, MSG_NOSIGNAL, 0, 0);
+    if (sent < 0) return false;
     return awaitAnswer(fd, nonce, performance.now() + waitMs);
   } finally {
-    libc().close(fd);
+    closeFd(fd);
   }
 }
 
 function awaitAnswer(fd: number, nonce: string, deadline: number): boolean {
   const buffer = new Uint8Array(ANSWER_BYTES);
-  const pollFd = new Int32Array([fd, POLLIN]);
   for (
     let remaining = deadline - performance.now();
     remaining > 0;
     remaining = deadline - performance.now()
   ) {
-    libc().poll(pollFd, 1, Math.ceil(remaining));
-    const size = Number(libc().recv(fd, buffer, buffer.byteLength, MSG_DONTWAIT));
-    if (size < 0 && errno() !== EAGAIN) return false;
+    waitForEvents(fd, POLLIN, Math.ceil(remaining));
+    // recv(2) is recvfrom(2) without an address.
+    const size = linuxCall(
+      "recvfrom",
+      fd,
+      pointerTo(buffer),
+      buffer.byteLength,
+      MSG_DONTWAIT,
+      0,
+      0,
+    );
+    if (size < 0 && size !== -EAGAIN) return false;
     if (size <= 0) continue;
     // The socket is connected, so only the agent can have sent this.
     if (new TextDecoder().decode(buffer.subarray(0, size)).includes(`"nonce":"${nonce}"`))

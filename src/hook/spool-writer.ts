@@ -1,5 +1,4 @@
-import type * as BunFfi from "bun:ffi";
-import { errno } from "./hook-libc.ts";
+import { AT_FDCWD, closeFd, linuxCall, pointerTo } from "./hook-libc.ts";
 import { SPOOL_FILE_SUFFIX, SPOOL_TEMP_PREFIX } from "../datagram/spool-location.ts";
 import { EINTR, ENOENT } from "./linux-socket.ts";
 
@@ -41,8 +40,8 @@ const DOT = 46;
  * which install makes: a hook left behind after an uninstall must not rebuild them. No
  * file is written when the directory already holds `maxFiles` entries.
  *
- * Only the hook's failure path calls this, so it opens what it needs here and the
- * delivered path pays nothing for it.
+ * It makes its system calls through the same libc `syscall` as the rest of the hook, which
+ * the failed send that led here has already opened, along with `errno`.
  *
  * @param spoolDir The spool directory, from `--spool`.
  * @param payload The encoded datagram.
@@ -55,64 +54,53 @@ export function spoolDatagram(
   maxFiles: number = MAX_SPOOL_FILES,
 ): boolean {
   try {
-    return writeSpoolFile(openSpoolLibc(), spoolDir, payload, maxFiles);
+    return writeSpoolFile(spoolDir, payload, maxFiles);
   } catch {
     return false;
   }
 }
 
-function openSpoolLibc() {
-  const ffi: typeof BunFfi = import.meta.require("bun:ffi");
-  return ffi.dlopen("libc.so.6", {
-    open: { args: ["ptr", "i32", "u32"], returns: "i32" },
-    write: { args: ["i32", "ptr", "u64"], returns: "i64" },
-    close: { args: ["i32"], returns: "i32" },
-    rename: { args: ["ptr", "ptr"], returns: "i32" },
-    unlink: { args: ["ptr"], returns: "i32" },
-    mkdir: { args: ["ptr", "u32"], returns: "i32" },
-    getdents64: { args: ["i32", "ptr", "u64"], returns: "i64" },
-  }).symbols;
-}
-
-type SpoolLibc = ReturnType<typeof openSpoolLibc>;
-
-function writeSpoolFile(
-  libc: SpoolLibc,
-  spoolDir: string,
-  payload: Uint8Array,
-  maxFiles: number,
-): boolean {
+function writeSpoolFile(spoolDir: string, payload: Uint8Array, maxFiles: number): boolean {
   const name = spoolFileName();
   const tempPath = cString(`${spoolDir}/${SPOOL_TEMP_PREFIX}${name}`);
   const finalPath = cString(`${spoolDir}/${name}${SPOOL_FILE_SUFFIX}`);
 
   // Create the temp file, and the spool directory first when it is missing.
-  const createFlags = O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC;
-  let fd = libc.open(tempPath, createFlags, 0o600);
-  if (fd < 0 && errno() === ENOENT && makeSpoolDir(libc, spoolDir)) {
-    fd = libc.open(tempPath, createFlags, 0o600);
-  }
+  let fd = createFile(tempPath);
+  if (fd === -ENOENT && makeSpoolDir(spoolDir)) fd = createFile(tempPath);
   if (fd < 0) return false;
 
   // Count after creating: two hooks racing for the last place each see the other's temp
   // file, so the directory never ends up holding more than `maxFiles` entries.
   let isWritten = false;
   try {
-    isWritten =
-      countEntries(libc, cString(spoolDir), maxFiles) <= maxFiles && writeAll(libc, fd, payload);
+    isWritten = countEntries(cString(spoolDir), maxFiles) <= maxFiles && writeAll(fd, payload);
   } finally {
-    libc.close(fd);
+    closeFd(fd);
   }
 
   // Put it in place in one step, or leave nothing behind.
-  if (isWritten && libc.rename(tempPath, finalPath) === 0) return true;
-  libc.unlink(tempPath);
+  if (isWritten && rename(tempPath, finalPath) === 0) return true;
+  linuxCall("unlinkat", AT_FDCWD, pointerTo(tempPath), 0);
   return false;
 }
 
+/** Creates a new file for writing only, mode 0600; the descriptor or minus `errno`. */
+function createFile(path: Uint8Array): number {
+  const flags = O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC;
+  return linuxCall("openat", AT_FDCWD, pointerTo(path), flags, 0o600);
+}
+
+/** `rename(2)`, as `renameat2` without flags; 0 or minus `errno`. */
+function rename(from: Uint8Array, to: Uint8Array): number {
+  return linuxCall("renameat2", AT_FDCWD, pointerTo(from), AT_FDCWD, pointerTo(to), 0);
+}
+
 /** Makes the spool directory, or finds that a hook running alongside just made it. */
-function makeSpoolDir(libc: SpoolLibc, spoolDir: string): boolean {
-  return libc.mkdir(cString(spoolDir), 0o700) === 0 || errno() === EEXIST;
+function makeSpoolDir(spoolDir: string): boolean {
+  const path = cString(spoolDir);
+  const made = linuxCall("mkdirat", AT_FDCWD, pointerTo(path), 0o700);
+  return made === 0 || made === -EEXIST;
 }
 
 /** `<ms timestamp, zero-padded>-<pid>-<8 hex digits>`: names sort in time order. */
@@ -122,11 +110,12 @@ function spoolFileName(): string {
   return `${timestamp}-${process.pid}-${random.toString(16).padStart(8, "0")}`;
 }
 
-function writeAll(libc: SpoolLibc, fd: number, payload: Uint8Array): boolean {
+function writeAll(fd: number, payload: Uint8Array): boolean {
   let written = 0;
   while (written < payload.byteLength) {
-    const count = Number(libc.write(fd, payload.subarray(written), payload.byteLength - written));
-    if (count < 0 && errno() === EINTR) continue;
+    const left = payload.byteLength - written;
+    const count = linuxCall("write", fd, pointerTo(payload, written), left);
+    if (count === -EINTR) continue;
     if (count <= 0) return false;
     written += count;
   }
@@ -137,16 +126,16 @@ function writeAll(libc: SpoolLibc, fd: number, payload: Uint8Array): boolean {
  * Counts the directory's entries other than `.` and `..`, stopping once there are more
  * than `limit`; `Infinity` when the directory cannot be read.
  */
-function countEntries(libc: SpoolLibc, dirPath: Uint8Array, limit: number): number {
-  const fd = libc.open(dirPath, O_RDONLY | O_CLOEXEC, 0);
+function countEntries(dirPath: Uint8Array, limit: number): number {
+  const fd = linuxCall("openat", AT_FDCWD, pointerTo(dirPath), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return Infinity;
   try {
     const buffer = new Uint8Array(DIRENT_BUFFER_BYTES);
     const view = new DataView(buffer.buffer);
     let count = 0;
     while (count <= limit) {
-      const size = Number(libc.getdents64(fd, buffer, buffer.byteLength));
-      if (size < 0 && errno() === EINTR) continue;
+      const size = linuxCall("getdents64", fd, pointerTo(buffer), buffer.byteLength);
+      if (size === -EINTR) continue;
       if (size < 0) return Infinity;
       if (size === 0) break;
       // d_reclen is in host byte order: little-endian on x86_64 and arm64.
@@ -160,7 +149,7 @@ function countEntries(libc: SpoolLibc, dirPath: Uint8Array, limit: number): numb
     }
     return count;
   } finally {
-    libc.close(fd);
+    closeFd(fd);
   }
 }
 

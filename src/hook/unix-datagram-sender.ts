@@ -1,5 +1,4 @@
-import { errno, libc } from "./hook-libc.ts";
-
+import { closeFd, linuxCall, pointerTo } from "./hook-libc.ts";
 import {
   AF_UNIX,
   EAGAIN,
@@ -13,6 +12,7 @@ import {
   SOCK_DGRAM,
   SOCK_NONBLOCK,
   SUN_PATH_BYTES,
+  waitForEvents,
 } from "./linux-socket.ts";
 
 /** How one attempt to send ended. */
@@ -28,7 +28,7 @@ const encoder = new TextEncoder();
 /**
  * Sends one datagram to a unix datagram socket without ever blocking for longer than
  * `deadlineMs`. The socket is connected first, so a full receive queue shows as `EAGAIN`
- * and `poll` can wait for room in it; a missing or unbound socket fails at once.
+ * and `ppoll` can wait for room in it; a missing or unbound socket fails at once.
  *
  * @param path The socket path; at most 107 bytes.
  * @param payload The datagram.
@@ -38,46 +38,38 @@ export function sendDatagram(path: string, payload: Uint8Array, deadlineMs: numb
   const address = socketAddress(path);
   if (address === undefined) return { type: "failed", step: "address", errno: 0 };
 
-  const fd = libc().socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) return { type: "failed", step: "socket", errno: errno() };
+  const fd = linuxCall("socket", AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return { type: "failed", step: "socket", errno: -fd };
   try {
-    if (libc().connect(fd, address, address.byteLength) !== 0) {
-      const code = errno();
-      if (code === ENOENT) return { type: "no-socket" };
-      if (code === ECONNREFUSED) return { type: "refused" };
-      return { type: "failed", step: "connect", errno: code };
+    const connected = linuxCall("connect", fd, pointerTo(address), address.byteLength);
+    if (connected < 0) {
+      if (connected === -ENOENT) return { type: "no-socket" };
+      if (connected === -ECONNREFUSED) return { type: "refused" };
+      return { type: "failed", step: "connect", errno: -connected };
     }
     return sendWithin(fd, payload, performance.now() + deadlineMs);
   } finally {
-    libc().close(fd);
+    closeFd(fd);
   }
 }
 
 function sendWithin(fd: number, payload: Uint8Array, deadline: number): SendOutcome {
-  let pollFd: Int32Array | undefined;
+  const payloadAddress = pointerTo(payload);
   for (;;) {
-    const sent = libc().send(fd, payload, payload.byteLength, MSG_DONTWAIT | MSG_NOSIGNAL);
+    // send(2) is sendto(2) without an address.
+    const flags = MSG_DONTWAIT | MSG_NOSIGNAL;
+    const sent = linuxCall("sendto", fd, payloadAddress, payload.byteLength, flags, 0, 0);
     if (sent >= 0) return { type: "sent" };
 
-    const code = errno();
-    if (code === ECONNREFUSED) return { type: "refused" };
-    if (code !== EAGAIN && code !== EINTR) return { type: "failed", step: "send", errno: code };
+    if (sent === -ECONNREFUSED) return { type: "refused" };
+    if (sent !== -EAGAIN && sent !== -EINTR) return { type: "failed", step: "send", errno: -sent };
 
     // Truncated with `| 0`, not Math.floor: the first use of Math costs the hook ~40 µs.
     const remaining = (deadline - performance.now()) | 0;
     if (remaining <= 0) return { type: "full" };
     // A connected datagram socket polls writable once the receiver's queue has room.
-    pollFd ??= pollFdFor(fd);
-    libc().poll(pollFd, 1, remaining);
+    waitForEvents(fd, POLLOUT, remaining);
   }
-}
-
-/** Builds a `struct pollfd` asking whether `fd` is writable. */
-function pollFdFor(fd: number): Int32Array {
-  const pollFd = new Int32Array(2);
-  pollFd[0] = fd;
-  pollFd[1] = POLLOUT;
-  return pollFd;
 }
 
 /** Builds a `sockaddr_un`, or `undefined` when the path does not fit in `sun_path`. */

@@ -1,5 +1,6 @@
 import type { AuthStep } from "../datagram/login-datagram.ts";
 import { sha256 } from "./sha256.ts";
+import { certifiedKeyBlob } from "./certified-key.ts";
 import { splitWords } from "./whitespace.ts";
 
 /** At most this many authentication steps are kept; OpenSSH allows a handful. */
@@ -25,7 +26,7 @@ export function parseAuthInfo(text: string): AuthStep[] {
     const keyBlob = words[2];
     if (method === "publickey" && keyType !== undefined && keyBlob !== undefined) {
       step.keyType = keyType;
-      const fingerprint = fingerprintKeyBlob(keyBlob);
+      const fingerprint = fingerprintKeyBlob(keyBlob, keyType);
       if (fingerprint !== undefined) step.fingerprint = fingerprint;
     }
     steps.push(step);
@@ -34,22 +35,28 @@ export function parseAuthInfo(text: string): AuthStep[] {
   return steps;
 }
 
+/** How OpenSSH names certificate key types: `ssh-ed25519-cert-v01@openssh.com`. */
+const CERTIFICATE_SUFFIX = "-cert-v01@openssh.com";
+
 /**
  * Computes the fingerprint `ssh-keygen -lf` prints for a public key: `SHA256:` and the
- * base64 of the SHA-256 of the decoded key blob, without padding.
+ * base64 of the SHA-256 of the decoded key blob, without padding. A certificate's
+ * fingerprint is that of the key it certifies, as ssh-keygen and sshd's log give it.
  *
  * @param base64Blob The key as it appears in `authorized_keys`.
- * @returns The fingerprint, or `undefined` when the text is not base64.
+ * @param keyType The key's type name, which tells a certificate.
+ * @returns The fingerprint, or `undefined` when the text is not base64 or the certificate
+ *   is malformed.
  */
-export function fingerprintKeyBlob(base64Blob: string): string | undefined {
-  let blob: Uint8Array;
+export function fingerprintKeyBlob(base64Blob: string, keyType = ""): string | undefined {
+  let blob: Uint8Array | undefined;
   try {
     blob = Uint8Array.fromBase64(base64Blob);
   } catch {
     return undefined;
   }
-  // TODO(#4): a certificate (`*-cert-v01@openssh.com`) is fingerprinted as a whole blob;
-  // ssh-keygen prints the fingerprint of the key inside it, which needs the cert parsed.
+  if (keyType.endsWith(CERTIFICATE_SUFFIX)) blob = certifiedKeyBlob(blob);
+  if (blob === undefined) return undefined;
   // Hashed in TypeScript rather than by Bun.SHA256, whose native set-up costs the hook
   // more than this whole function (see sha256.ts).
   return `SHA256:${sha256(blob).toBase64({ omitPadding: true })}`;

@@ -65,6 +65,23 @@ describe.skipIf(!canRun)("the agent records logins through a real sshd", () => {
     expect(agent.invalidLines).toEqual([]);
   });
 
+  test.each(["ed25519", "rsa", "ecdsa"] as const)(
+    "a login with an %s certificate carries the certified key's fingerprint, as ssh-keygen gives it",
+    async (keyType) => {
+      const { sandbox, agent } = running();
+      const mark = agent.mark();
+      const login = await sandbox.sshWithCertificate("echo hi", keyType);
+      expect(login).toMatchObject({ exitCode: 0, stdout: "hi\n" });
+
+      const { open, close } = await agent.waitForSession(mark);
+      const auth = [
+        { method: "publickey", keyType: login.certType, fingerprint: login.fingerprint },
+      ];
+      expect(open).toMatchObject({ type: "open", auth });
+      expect(close).toMatchObject({ type: "close", auth });
+    },
+  );
+
   test("an `sftp -b` session is recorded and its transfer is intact", async () => {
     const { sandbox, agent } = running();
     const original = join(sandbox.dir, "sftp-original.txt");

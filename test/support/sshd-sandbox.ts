@@ -129,6 +129,8 @@ export class SshdSandbox {
       await generateKey(join(dir, "host_key"));
       const clientFingerprint = await generateKey(join(dir, "client_key"));
       await cp(join(dir, "client_key.pub"), join(dir, "authorized_keys"));
+      // A user CA sshd trusts, for logins with certificates instead of authorized keys.
+      await generateKey(join(dir, USER_CA));
 
       // PAM: the machine's stack, with the hook appended to the sshd service.
       const pamDir = join(dir, "pam.d");
@@ -164,6 +166,45 @@ export class SshdSandbox {
     await writeFile(batchPath, batch);
     const target = `root@${bracketed(options.host ?? "127.0.0.1")}`;
     return runCommand(["sftp", ...this.#clientOptions("-P"), "-b", batchPath, target]);
+  }
+
+  /**
+   * Logs in as root with a fresh key and a certificate for it, signed by the user CA sshd
+   * trusts (the key is in no authorized_keys), and runs `command`.
+   *
+   * @returns The login's result and the fingerprint `ssh-keygen -lf` gives the key.
+   */
+  async sshWithCertificate(
+    command: string,
+    keyType: "ed25519" | "rsa" | "ecdsa" = "ed25519",
+  ): Promise<CommandResult & { fingerprint: string; certType: string }> {
+    this.#batchCount += 1;
+    const key = join(this.dir, `certified-${this.#batchCount}`);
+    const fingerprint = await generateKey(key, keyType);
+    await runChecked([
+      "ssh-keygen",
+      "-q",
+      "-s",
+      join(this.dir, USER_CA),
+      "-I",
+      "pika-test",
+      "-n",
+      "root",
+      `${key}.pub`,
+    ]);
+    const certType = (await readFile(`${key}-cert.pub`, "utf8")).split(" ")[0] ?? "";
+    const options = this.#clientOptions("-p").map((word) =>
+      word === this.#clientKey ? key : word,
+    );
+    const argv = [
+      "ssh",
+      ...options,
+      "-o",
+      `CertificateFile=${key}-cert.pub`,
+      "root@127.0.0.1",
+      command,
+    ];
+    return { ...(await runCommand(argv)), fingerprint, certType };
   }
 
   /**
@@ -272,6 +313,9 @@ async function startSshd(
   }
 }
 
+/** The user CA's key file in the sandbox directory. */
+const USER_CA = "user_ca";
+
 function sshdConfig(dir: string, port: number): string {
   const lines = [
     `Port ${port}`,
@@ -283,6 +327,7 @@ function sshdConfig(dir: string, port: number): string {
     "PasswordAuthentication no",
     "KbdInteractiveAuthentication no",
     `AuthorizedKeysFile ${join(dir, "authorized_keys")}`,
+    `TrustedUserCAKeys ${join(dir, `${USER_CA}.pub`)}`,
     // The temporary directory sits under world-writable /tmp, which StrictModes refuses.
     "StrictModes no",
     "PidFile none",
@@ -331,8 +376,8 @@ function pamHookLine(hookPath: string, socketPath: string, options: readonly str
 }
 
 /** Creates an ed25519 key pair without a passphrase and returns its SHA256 fingerprint. */
-async function generateKey(path: string): Promise<string> {
-  await runChecked(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", path]);
+async function generateKey(path: string, type = "ed25519"): Promise<string> {
+  await runChecked(["ssh-keygen", "-q", "-t", type, "-N", "", "-f", path]);
   const listed = await runChecked(["ssh-keygen", "-lf", `${path}.pub`]);
   return listed.stdout.split(" ")[1] ?? "";
 }

@@ -65,6 +65,8 @@ export interface RunResult {
 const DEFAULT_QUEUE_CAPACITY = 1000;
 /** How many days an open session may last before it is given up, unless told otherwise. */
 export const DEFAULT_SESSION_MAX_AGE_DAYS = 30;
+/** The longest delay a timer takes, in milliseconds (2^31 - 1, about 24.8 days). */
+const LONGEST_TIMER_MS = 2_147_483_647;
 /** How long shutdown may take before the agent gives up waiting, in milliseconds. */
 const STOP_DEADLINE_MS = 900;
 
@@ -214,7 +216,12 @@ async function receiveUntilStopped(
   log.info(`Listening on ${options.socketPath}, recording to ${options.dbPath}`);
   await intake.drain();
   warnOnShortKernelQueue(log);
+  // Datagrams and spool files arrive by SIGIO, which Bun's event loop does not count as
+  // something to wait for: with nothing else pending it would spin, or end the process.
+  // One timer that fires every 24.8 days keeps the loop asleep in epoll instead.
+  const keepAlive = setInterval(() => {}, LONGEST_TIMER_MS);
   await stop.promise;
+  clearInterval(keepAlive);
 
   // Stop in order: no more input, store what is held, announce it, then close.
   receiver.stop();

@@ -2,7 +2,7 @@
  * Proofs about the built `pika-agent`'s life: its command line, what it does with the file
  * at its socket path, how it stops on signals, and how it holds up under load.
  */
-import { existsSync, lstatSync } from "node:fs";
+import { existsSync, lstatSync, readdirSync, readFileSync } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { afterEach, describe, expect, setDefaultTimeout, test } from "bun:test";
@@ -147,6 +147,34 @@ describe("pika-agent run under load", () => {
     });
   }, 120_000);
 });
+
+describe("pika-agent run at rest", () => {
+  test("an agent with nothing to do has no thread running: it waits, it does not spin", async () => {
+    const { agent, socketPath } = await startAgent();
+    const mark = agent.mark();
+    expect((await runHook(ALICE_LOGIN, ["--socket", socketPath])).exitCode).toBe(0);
+    await agent.waitForEvent((event) => event.username === "alice", mark, "alice's login");
+
+    // A thread that spins is seen running in nearly every look; a waiting one almost never.
+    const looks = 400;
+    let running = 0;
+    for (let look = 0; look < looks; look++) {
+      if (runningThreads(agent.pid) > 0) running += 1;
+    }
+    expect(running).toBeLessThan(looks / 4);
+  });
+});
+
+/** How many of a process's threads the kernel shows as running (state R) right now. */
+function runningThreads(pid: number): number {
+  let count = 0;
+  for (const task of readdirSync(`/proc/${pid}/task`)) {
+    const stat = readFileSync(`/proc/${pid}/task/${task}/stat`, "utf8");
+    // The state follows the command name, which is in parentheses and may hold spaces.
+    if (stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) === "R") count += 1;
+  }
+  return count;
+}
 
 describe("pika-agent command line", () => {
   test("`pika-agent --help` prints the commands and exits 0", async () => {

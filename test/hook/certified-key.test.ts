@@ -10,7 +10,8 @@ afterAll(() => rmSync(directory, { recursive: true, force: true }));
 
 function keygen(args: string[]): void {
   const result = Bun.spawnSync(["ssh-keygen", "-q", ...args], { stderr: "pipe" });
-  if (result.exitCode !== 0) throw new Error(`ssh-keygen ${args.join(" ")}: ${result.stderr.toString()}`);
+  if (result.exitCode !== 0)
+    throw new Error(`ssh-keygen ${args.join(" ")}: ${result.stderr.toString()}`);
 }
 
 /** The base64 blob of a `.pub` file, decoded. */

@@ -19,8 +19,8 @@ const BINARIES: BinarySpec[] = [
     entrypoints: ["src/agent/main.ts"],
     // The agent waits nearly all its life, and the code of one login runs a few times an
     // hour: compiling it to machine code earns nothing and costs megabytes of resident
-    // memory, for the code and for the compilers. Its JIT is made 64 times more reluctant
-    // than normal; a burst of logins still tiers the hot path up.
+    // memory, for the code and for the compilers. Its JIT starts 64 times more reluctant
+    // than normal; the agent makes it normal at the first burst of logins (run-agent.ts).
     flags: ["--compile-jit-policy=64"],
   },
 ];

@@ -2,7 +2,7 @@
  * The agent at rest: its resident memory a few seconds after a handful of logins, and the
  * CPU it uses while nothing arrives, each beside an empty compiled Bun program that waits.
  */
-import { startAgent, waitUntilStored } from "./bench-agent.ts";
+import { AGENT, startAgent, waitUntilStored } from "./bench-agent.ts";
 import type { AgentLog } from "./bench-agent.ts";
 import { spawnTracked, stopProcess } from "./child-processes.ts";
 import {
@@ -12,6 +12,7 @@ import {
   readResidentMemory,
 } from "./process-usage.ts";
 import type { CpuDelta, ResidentMemory } from "./process-usage.ts";
+import { resetPageCache } from "./page-cache.ts";
 import { count, megabytes } from "./throughput-report.ts";
 import type { MetricRow } from "./throughput-report.ts";
 
@@ -48,6 +49,10 @@ export interface IdleOptions {
 export async function measureIdle(
   options: IdleOptions,
 ): Promise<{ rows: MetricRow[]; notes: string[] }> {
+  // Resident file pages depend on how each binary came into the page cache (written by the
+  // build, read, or faulted in by earlier runs): both start from the same state.
+  resetPageCache(AGENT);
+  resetPageCache(options.baseline);
   const baseline = spawnTracked([options.baseline], { stdout: "ignore", stderr: "ignore" });
   const agent = await startAgent(options.agentDir, options.log);
   try {

@@ -3,6 +3,7 @@ import { LINUX } from "./agent-libc.ts";
 import type { AgentLibc } from "./agent-libc.ts";
 import { MAX_DATAGRAM_BYTES } from "../datagram/login-datagram.ts";
 import { whenReadable } from "./readable-signal.ts";
+import type { ReadableSignal } from "./readable-signal.ts";
 import type { SenderCredentials } from "./sender-credentials.ts";
 
 /** One datagram as it was received. */
@@ -20,6 +21,8 @@ export interface ReceivedDatagram {
 /** What the receiver reports to its owner. */
 export interface ReceiverHandlers {
   onDatagram(message: ReceivedDatagram): void;
+  /** Datagrams keep arriving: `BACKLOG_DATAGRAMS` of them have come without a pause. */
+  onBacklog?(): void;
   /** Receiving failed while the agent was not stopping, and has ended. */
   onFailure(reason: string): void;
 }
@@ -38,6 +41,12 @@ export interface DatagramReceiver {
  * transaction; a bound lets the store, the log and the alerts run between turns of a burst.
  */
 const DATAGRAMS_PER_TURN = 256;
+
+/**
+ * Datagrams read without a pause after which the receiver reports a backlog: far more than
+ * the logins of a busy minute, so that only a real burst makes the agent compile its path.
+ */
+const BACKLOG_DATAGRAMS = 256;
 
 // Room for SCM_CREDENTIALS and a few SCM_RIGHTS descriptors, which are closed unread.
 const CONTROL_BYTES = 256;
@@ -63,28 +72,43 @@ export function startReceiver(
   let isStopped = false;
   let isTurnScheduled = false;
 
-  /** Reads one turn's datagrams; `false` once the socket is empty or unusable. */
-  function readTurn(): boolean {
+  /** Datagrams read in turns that each found some, since a turn last found none. */
+  let burst = 0;
+
+  /** Reads one turn's datagrams; how many, or -1 once the socket is unusable. */
+  function readTurn(): number {
     for (let count = 0; count < DATAGRAMS_PER_TURN; count++) {
       const result = reader.next();
-      if (result.type === "empty") return false;
+      if (result.type === "empty") return count;
       if (result.type === "failed") {
         if (!isStopped) {
           isStopped = true;
-          stopSignals?.();
+          signals?.stop();
           handlers.onFailure(`recvmsg failed: ${result.message}`);
         }
-        return false;
+        return -1;
       }
       handlers.onDatagram(result.datagram);
     }
-    return true;
+    return DATAGRAMS_PER_TURN;
   }
 
   function onReadable(): void {
     if (isStopped || isTurnScheduled) return;
-    if (!readTurn()) return;
-    // More may be waiting: read on after the turn's datagrams have been stored.
+    let count = readTurn();
+    if (count === 0 && burst > 0) {
+      // A burst has ended: signals again, then one more look for what came in between.
+      burst = 0;
+      signals?.resume();
+      count = readTurn();
+    }
+    if (count <= 0) return;
+    if (burst === 0) signals?.pause();
+    burst += count;
+    if (burst >= BACKLOG_DATAGRAMS) handlers.onBacklog?.();
+    // While datagrams keep coming, the next ones have likely arrived by the time this turn's
+    // are stored: read on then, with the signals paused, as one per datagram would only cost
+    // time. The turn that finds the socket empty ends the burst.
     isTurnScheduled = true;
     setImmediate(() => {
       isTurnScheduled = false;
@@ -92,9 +116,9 @@ export function startReceiver(
     });
   }
 
-  let stopSignals: (() => void) | undefined;
+  let signals: ReadableSignal | undefined;
   try {
-    stopSignals = whenReadable(libc, fd, onReadable);
+    signals = whenReadable(libc, fd, onReadable);
   } catch (error) {
     isStopped = true;
     const reason = error instanceof Error ? error.message : String(error);
@@ -107,7 +131,7 @@ export function startReceiver(
     stop() {
       if (isStopped) return;
       isStopped = true;
-      stopSignals?.();
+      signals?.stop();
       // New sends now fail with EPIPE and the hook spools; queued ones can still be read.
       libc.sys.shutdown(fd, LINUX.SHUT_RDWR);
       for (;;) {

@@ -1,6 +1,7 @@
 import { LINUX } from "./agent-libc.ts";
 import type { AgentLibc } from "./agent-libc.ts";
 import { whenReadable } from "./readable-signal.ts";
+import type { ReadableSignal } from "./readable-signal.ts";
 
 /** What a directory watch reports. */
 export interface DirectoryWatchHandlers {
@@ -43,12 +44,12 @@ export function watchDirectory(
   const view = new DataView(buffer.buffer);
   const decoder = new TextDecoder();
   let isClosed = false;
-  let stopSignals: (() => void) | undefined;
+  let signals: ReadableSignal | undefined;
 
   function close(): void {
     if (isClosed) return;
     isClosed = true;
-    stopSignals?.();
+    signals?.stop();
     libc.sys.close(fd);
   }
 
@@ -94,7 +95,7 @@ export function watchDirectory(
     if (libc.sys.inotify_add_watch(fd, pathBytes, WATCHED_EVENTS | LINUX.IN_ONLYDIR) < 0) {
       throw new Error(`Cannot watch "${path}": ${libc.describeErrno(libc.errno())}`);
     }
-    stopSignals = whenReadable(libc, fd, readEvents);
+    signals = whenReadable(libc, fd, readEvents);
   } catch (error) {
     close();
     throw error;

@@ -23,23 +23,67 @@ const STDERR = 2;
  * more than 10 MB to the agent's resident memory for lines a plain write puts out as well.
  */
 export function createLogger(options: LoggerOptions): ConsolaInstance {
-  const output = options.isStdoutReserved ? STDERR : STDOUT;
+  const errors = new LineBuffer(STDERR);
+  const output = options.isStdoutReserved ? errors : new LineBuffer(STDOUT);
   const reporter = createPlainReporter({
     isTimed: process.env.JOURNAL_STREAM === undefined,
     isColoured: agentLibc().sys.isatty(STDERR) === 1 && process.env.NO_COLOR === undefined,
-    write: (line, isError) => writeAll(isError ? STDERR : output, line),
+    write(line, isError) {
+      if (!isError) return output.add(line);
+      // Warnings and errors go out at once, after what was logged before them.
+      errors.add(line);
+      errors.flush();
+    },
   });
   // No throttling: consola would fold identical lines into one "repeated N times", and each
   // login must stay its own line. Bursts of trouble are summarised by BurstReporter instead.
   return createConsola({ reporters: [reporter], throttle: 0 });
 }
 
+/** Lines kept before they are written at once, at most this many bytes. */
+const BUFFER_BYTES = 64 * 1024;
+
 /**
- * Writes a whole line. A line that cannot be written (the reader is gone, or a
- * non-blocking pipe is full) is dropped: the record, not the log, is what must be complete.
+ * Lines for one descriptor, written together at the end of the event loop's turn: a burst of
+ * logins costs one write per turn, not one per login.
  */
-function writeAll(fd: number, line: string): void {
-  const bytes = new TextEncoder().encode(line);
+class LineBuffer {
+  readonly #fd: number;
+  #lines: string[] = [];
+  #bytes = 0;
+  #isScheduled = false;
+
+  constructor(fd: number) {
+    this.#fd = fd;
+  }
+
+  add(line: string): void {
+    this.#lines.push(line);
+    this.#bytes += line.length;
+    if (this.#bytes >= BUFFER_BYTES) this.flush();
+    if (this.#isScheduled || this.#lines.length === 0) return;
+    this.#isScheduled = true;
+    setImmediate(() => {
+      this.#isScheduled = false;
+      this.flush();
+    });
+  }
+
+  flush(): void {
+    if (this.#lines.length === 0) return;
+    const text = this.#lines.join("");
+    this.#lines = [];
+    this.#bytes = 0;
+    writeAll(this.#fd, text);
+  }
+}
+
+/**
+ * Writes a whole text. Lines that cannot be written (the reader is gone, or a non-blocking
+ * pipe is full) are dropped: the record, not the log, is what must be complete.
+ */
+function writeAll(fd: number, text: string): void {
+  const bytes = new TextEncoder().encode(text);
   try {
     for (let offset = 0; offset < bytes.length;) {
       offset += writeSync(fd, bytes, offset, bytes.length - offset);

@@ -9,6 +9,19 @@ function onSignal(): void {
   for (const callback of watched.values()) callback();
 }
 
+/** Signals from one descriptor. */
+export interface ReadableSignal {
+  /**
+   * No signals for now, while the owner reads on by itself (a burst); data that arrives
+   * meanwhile raises none.
+   */
+  pause(): void;
+  /** Signals again; the owner then reads once more, for data that came while paused. */
+  resume(): void;
+  /** No more signals for the descriptor; call before closing it. */
+  stop(): void;
+}
+
 /**
  * Calls `callback` on the main thread whenever `fd` may have become readable, with no
  * thread and no timer: the kernel raises SIGIO for the process when data arrives on a
@@ -20,10 +33,9 @@ function onSignal(): void {
  * after that raises a new signal. Data already waiting raised none; the caller reads once
  * after this returns.
  *
- * @returns A function that stops the signals for `fd`; call it before closing `fd`.
  * @throws {Error} When the descriptor cannot be set up; nothing was changed.
  */
-export function whenReadable(libc: AgentLibc, fd: number, callback: () => void): () => void {
+export function whenReadable(libc: AgentLibc, fd: number, callback: () => void): ReadableSignal {
   const flags = libc.sys.fcntl(fd, LINUX.F_GETFL, 0);
   if (flags < 0) throw fcntlError(libc, "read the flags of", fd);
   // SIGIO's default action ends the process: listen before the kernel may raise it. The
@@ -36,16 +48,27 @@ export function whenReadable(libc: AgentLibc, fd: number, callback: () => void):
   if (libc.sys.fcntl(fd, LINUX.F_SETOWN, process.pid) !== 0) {
     throw fcntlError(libc, "direct the signals of", fd);
   }
+  const quiet = flags | LINUX.O_NONBLOCK;
+  const signalling = quiet | LINUX.O_ASYNC;
   watched.set(fd, callback);
-  if (libc.sys.fcntl(fd, LINUX.F_SETFL, flags | LINUX.O_NONBLOCK | LINUX.O_ASYNC) !== 0) {
+  if (libc.sys.fcntl(fd, LINUX.F_SETFL, signalling) !== 0) {
     watched.delete(fd);
     throw fcntlError(libc, "ask for signals from", fd);
   }
-  return () => {
-    if (watched.get(fd) !== callback) return;
-    const now = libc.sys.fcntl(fd, LINUX.F_GETFL, 0);
-    if (now >= 0) libc.sys.fcntl(fd, LINUX.F_SETFL, now & ~LINUX.O_ASYNC);
-    watched.delete(fd);
+  let isStopped = false;
+  return {
+    pause() {
+      if (!isStopped) libc.sys.fcntl(fd, LINUX.F_SETFL, quiet);
+    },
+    resume() {
+      if (!isStopped) libc.sys.fcntl(fd, LINUX.F_SETFL, signalling);
+    },
+    stop() {
+      if (isStopped) return;
+      isStopped = true;
+      libc.sys.fcntl(fd, LINUX.F_SETFL, quiet);
+      watched.delete(fd);
+    },
   };
 }
 

@@ -196,6 +196,7 @@ async function receiveUntilStopped(
   // Judge every datagram as it arrives; each lands in exactly one counter.
   let failure: string | undefined;
   const startedAt = Date.now();
+  let isJitReluctant = true;
   const receiver = startReceiver(libc, socket.fd, {
     onDatagram(message) {
       const verdict = judgeDatagram({ ...message, receivedAt: Date.now() }, MAX_DATAGRAM_BYTES);
@@ -211,6 +212,12 @@ async function receiveUntilStopped(
     onFailure(reason) {
       failure ??= reason;
       stop.resolve();
+    },
+    onBacklog() {
+      // The binary starts with a reluctant JIT (see build.ts), right for logins that come a
+      // few an hour; a burst is the time to compile the path every datagram takes.
+      if (isJitReluctant) Bun.unsafe.setJITPolicy(1);
+      isJitReluctant = false;
     },
   });
   log.info(`Listening on ${options.socketPath}, recording to ${options.dbPath}`);

@@ -42,6 +42,9 @@ export interface DatagramReceiver {
  */
 const DATAGRAMS_PER_TURN = 256;
 
+/** Datagrams read without a pause after which signals are paused until the socket is empty. */
+const PAUSE_DATAGRAMS = 16;
+
 /**
  * Datagrams read without a pause after which the receiver reports a backlog: far more than
  * the logins of a busy minute, so that only a real burst makes the agent compile its path.
@@ -93,22 +96,30 @@ export function startReceiver(
     return DATAGRAMS_PER_TURN;
   }
 
+  let isPaused = false;
+
   function onReadable(): void {
     if (isStopped || isTurnScheduled) return;
     let count = readTurn();
-    if (count === 0 && burst > 0) {
+    if (count === 0 && isPaused) {
       // A burst has ended: signals again, then one more look for what came in between.
-      burst = 0;
+      isPaused = false;
       signals?.resume();
       count = readTurn();
     }
-    if (count <= 0) return;
-    if (burst === 0) signals?.pause();
+    if (count <= 0) {
+      burst = 0;
+      return;
+    }
     burst += count;
+    // During a burst, one signal per datagram would only cost time: the turns read on.
+    if (!isPaused && burst >= PAUSE_DATAGRAMS) {
+      isPaused = true;
+      signals?.pause();
+    }
     if (burst >= BACKLOG_DATAGRAMS) handlers.onBacklog?.();
     // While datagrams keep coming, the next ones have likely arrived by the time this turn's
-    // are stored: read on then, with the signals paused, as one per datagram would only cost
-    // time. The turn that finds the socket empty ends the burst.
+    // are stored: read on then. The turn that finds the socket empty ends the burst.
     isTurnScheduled = true;
     setImmediate(() => {
       isTurnScheduled = false;

@@ -1,5 +1,9 @@
+import { ptr } from "bun:ffi";
 import { LINUX } from "./agent-libc.ts";
 import type { AgentLibc } from "./agent-libc.ts";
+
+/** `struct f_owner_ex`'s type for one thread. */
+const F_OWNER_TID = 0;
 
 /** Callbacks of the descriptors being watched, by descriptor. */
 const watched = new Map<number, () => void>();
@@ -45,7 +49,11 @@ export function whenReadable(libc: AgentLibc, fd: number, callback: () => void):
     process.on("SIGIO", onSignal);
     isListening = true;
   }
-  if (libc.sys.fcntl(fd, LINUX.F_SETOWN, process.pid) !== 0) {
+  // To the main thread (whose thread id is the process id) rather than to any thread of the
+  // process: a signal taken by one of the runtime's threads would reach the event loop only
+  // after a detour, and wake two threads instead of one.
+  const owner = new Int32Array([F_OWNER_TID, process.pid]);
+  if (libc.sys.fcntl(fd, LINUX.F_SETOWN_EX, Number(ptr(owner))) !== 0) {
     throw fcntlError(libc, "direct the signals of", fd);
   }
   const quiet = flags | LINUX.O_NONBLOCK;

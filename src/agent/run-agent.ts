@@ -13,7 +13,7 @@ import { EventPipeline } from "./event-pipeline.ts";
 import { startSpoolIntake } from "./spool-intake.ts";
 import { removeAbandonedSpoolFiles } from "./spool-leftovers.ts";
 import type { AgentCounters } from "./agent-counters.ts";
-import { agentLibc } from "./agent-libc.ts";
+import { agentLibc, LINUX } from "./agent-libc.ts";
 import type { AgentLibc } from "./agent-libc.ts";
 import { BoundedQueue } from "./bounded-queue.ts";
 import { BurstReporter } from "./burst-reporter.ts";
@@ -127,6 +127,13 @@ async function receiveUntilStopped(
   stop: PromiseWithResolvers<void>,
   alerts: AlertState,
 ): Promise<RunResult> {
+  // Logins come first: the hook runs inside one, while the agent only records it. As a
+  // batch thread, the agent woken by a datagram waits for its turn instead of preempting
+  // the hook that sent it, which still has to exit for the login to go on (measured: the
+  // hook's median from 1.29x to 1.20x of an empty program's). Unlike a lower priority, it
+  // keeps its full share of the CPU under a storm of logins.
+  // Linux schedules each thread on its own: this is the thread that does the agent's work.
+  libc.sys.sched_setscheduler(0, LINUX.SCHED_BATCH, new Int32Array(1));
   // Bind first: a taken path must stop the start before anything else runs.
   const socket = bindDatagramSocket(libc, options.socketPath);
 

@@ -27,8 +27,9 @@ const encoder = new TextEncoder();
 
 /**
  * Sends one datagram to a unix datagram socket without ever blocking for longer than
- * `deadlineMs`. The socket is connected first, so a full receive queue shows as `EAGAIN`
- * and `ppoll` can wait for room in it; a missing or unbound socket fails at once.
+ * `deadlineMs`. The first try sends to the path straight away. Only when the receiver's
+ * queue is full is the socket connected, so that `ppoll` can wait for room in that queue;
+ * a missing or unbound socket fails at once.
  *
  * @param path The socket path; at most 107 bytes.
  * @param payload The datagram.
@@ -41,7 +42,26 @@ export function sendDatagram(path: string, payload: Uint8Array, deadlineMs: numb
   const fd = linuxCall("socket", AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return { type: "failed", step: "socket", errno: -fd };
   try {
-    const connected = linuxCall("connect", fd, pointerTo(address), address.byteLength);
+    // One system call where connect-then-send takes two: the hook's usual case.
+    const addressPointer = pointerTo(address);
+    const payloadPointer = pointerTo(payload);
+    const first = linuxCall(
+      "sendto",
+      fd,
+      payloadPointer,
+      payload.byteLength,
+      SEND_FLAGS,
+      addressPointer,
+      address.byteLength,
+    );
+    if (first >= 0) return { type: "sent" };
+    if (first === -ENOENT) return { type: "no-socket" };
+    if (first === -ECONNREFUSED) return { type: "refused" };
+    if (first !== -EAGAIN && first !== -EINTR) {
+      return { type: "failed", step: "send", errno: -first };
+    }
+
+    const connected = linuxCall("connect", fd, addressPointer, address.byteLength);
     if (connected < 0) {
       if (connected === -ENOENT) return { type: "no-socket" };
       if (connected === -ECONNREFUSED) return { type: "refused" };
@@ -53,12 +73,14 @@ export function sendDatagram(path: string, payload: Uint8Array, deadlineMs: numb
   }
 }
 
+/** Never wait inside the kernel, and no SIGPIPE for a receiver that has gone. */
+const SEND_FLAGS = MSG_DONTWAIT | MSG_NOSIGNAL;
+
 function sendWithin(fd: number, payload: Uint8Array, deadline: number): SendOutcome {
   const payloadAddress = pointerTo(payload);
   for (;;) {
     // send(2) is sendto(2) without an address.
-    const flags = MSG_DONTWAIT | MSG_NOSIGNAL;
-    const sent = linuxCall("sendto", fd, payloadAddress, payload.byteLength, flags, 0, 0);
+    const sent = linuxCall("sendto", fd, payloadAddress, payload.byteLength, SEND_FLAGS, 0, 0);
     if (sent >= 0) return { type: "sent" };
 
     if (sent === -ECONNREFUSED) return { type: "refused" };

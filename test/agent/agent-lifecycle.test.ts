@@ -163,7 +163,17 @@ describe("pika-agent run at rest", () => {
     }
     expect(running).toBeLessThan(looks / 4);
   });
+
+  test("the agent's working thread yields to the logins it records (SCHED_BATCH)", async () => {
+    const { agent } = await startAgent();
+    // Field 41 of /proc/PID/stat, counted after the parenthesised command name.
+    const stat = readFileSync(`/proc/${agent.pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    expect(fields[41 - 3]).toBe(String(SCHED_BATCH));
+  });
 });
+
+const SCHED_BATCH = 3;
 
 /** How many of a process's threads the kernel shows as running (state R) right now. */
 function runningThreads(pid: number): number {

@@ -23,6 +23,8 @@ export interface ReceiverHandlers {
   onDatagram(message: ReceivedDatagram): void;
   /** Datagrams keep arriving: `BACKLOG_DATAGRAMS` of them have come without a pause. */
   onBacklog?(): void;
+  /** The socket is empty again after a backlog. */
+  onBacklogEnd?(): void;
   /** Receiving failed while the agent was not stopping, and has ended. */
   onFailure(reason: string): void;
 }
@@ -108,6 +110,7 @@ export function startReceiver(
       count = readTurn();
     }
     if (count <= 0) {
+      if (burst >= BACKLOG_DATAGRAMS) handlers.onBacklogEnd?.();
       burst = 0;
       return;
     }

@@ -226,6 +226,10 @@ async function receiveUntilStopped(
       if (isJitReluctant) Bun.unsafe.setJITPolicy(1);
       isJitReluctant = false;
     },
+    onBacklogEnd() {
+      // What the burst allocated is garbage now; collected at once, its memory goes back.
+      Bun.gc(true);
+    },
   });
   log.info(`Listening on ${options.socketPath}, recording to ${options.dbPath}`);
   await intake.drain();

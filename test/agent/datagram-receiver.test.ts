@@ -143,21 +143,36 @@ describe("startReceiver()", () => {
     const socket = bindDatagramSocket(libc, socketPath());
     const count = 3000;
     const received: string[] = [];
+    const backlog: string[] = [];
     const all = Promise.withResolvers<void>();
+    const ended = Promise.withResolvers<void>();
     const receiver = startReceiver(libc, socket.fd, {
       onDatagram(message) {
+        // A consumer slower than the sender, as the agent storing each event is: the queue
+        // never runs dry during the burst.
+        new Bun.CryptoHasher("sha256").update(SLOW_WORK).digest();
         received.push(new TextDecoder().decode(message.bytes));
         if (received.length === count) all.resolve();
       },
       onFailure: (reason) => all.reject(new Error(reason)),
+      onBacklog: () => backlog.push(`backlog at ${received.length}`),
+      onBacklogEnd() {
+        backlog.push("end");
+        ended.resolve();
+      },
     });
     // One blocking sender: it waits whenever the kernel's queue is full.
     const payloads = Array.from({ length: count }, (_, index) => String(index));
     await sendFromChild(socket.path, payloads);
     await all.promise;
+    // The turn after the last datagram finds the socket empty and ends the backlog.
+    await ended.promise;
     receiver.stop();
     socket.close();
     expect(received).toEqual(payloads);
+    expect(backlog.length).toBeGreaterThan(1);
+    expect(backlog.at(-1)).toBe("end");
+    expect(backlog[0]).toStartWith("backlog at ");
   });
 
   test("reports a failure when the descriptor is not a socket", async () => {
@@ -171,6 +186,7 @@ describe("startReceiver()", () => {
 });
 
 const EPIPE = 32;
+const SLOW_WORK = new Uint8Array(256 * 1024);
 
 /** A datagram socket connected to `path`, as the hook's. */
 function connectedSender(path: string): number {

@@ -1,6 +1,6 @@
-import { writeSync } from "node:fs";
+import { fstatSync, writeSync } from "node:fs";
 import { createConsola } from "consola/core";
-import { agentLibc } from "./agent-libc.ts";
+import { agentLibc, LINUX } from "./agent-libc.ts";
 import type { ConsolaInstance, ConsolaReporter, LogObject } from "consola/core";
 
 /** How the agent's log is written. */
@@ -42,19 +42,31 @@ export function createLogger(options: LoggerOptions): ConsolaInstance {
 
 /** Lines kept before they are written at once, at most this many bytes. */
 const BUFFER_BYTES = 64 * 1024;
+/** What a reader that does not read may leave waiting, in bytes; newer lines are dropped. */
+const MAX_WAITING_BYTES = 1024 * 1024;
+/** How often writing is tried again while the reader does not read, in milliseconds. */
+const RETRY_MS = 250;
 
 /**
  * Lines for one descriptor, written together at the end of the event loop's turn: a burst of
- * logins costs one write per turn, not one per login.
+ * logins costs one write per turn, not one per login. A pipe or socket is written without
+ * blocking: a reader that stops reading (a stalled journald, a paused `| less`) must not stop
+ * the agent from receiving. What it has not taken waits, up to `MAX_WAITING_BYTES`; lines
+ * beyond that are dropped, and counted in a line written once the reader is back.
  */
 class LineBuffer {
   readonly #fd: number;
   #lines: string[] = [];
   #bytes = 0;
   #isScheduled = false;
+  /** Bytes the reader has not taken yet. */
+  #waiting: Uint8Array = new Uint8Array(0);
+  #dropped = 0;
+  #retry: ReturnType<typeof setTimeout> | undefined;
 
   constructor(fd: number) {
     this.#fd = fd;
+    makeNonBlockingIfStream(fd);
   }
 
   add(line: string): void {
@@ -70,27 +82,85 @@ class LineBuffer {
   }
 
   flush(): void {
-    if (this.#lines.length === 0) return;
-    const text = this.#lines.join("");
-    this.#lines = [];
-    this.#bytes = 0;
-    writeAll(this.#fd, text);
+    if (this.#lines.length > 0) {
+      const bytes = new TextEncoder().encode(this.#lines.join(""));
+      if (this.#waiting.length + bytes.length > MAX_WAITING_BYTES) {
+        this.#dropped += this.#lines.length;
+      } else {
+        this.#waiting = concat(this.#waiting, bytes);
+      }
+      this.#lines = [];
+      this.#bytes = 0;
+    }
+    if (this.#waiting.length === 0) return;
+
+    const written = writeSome(this.#fd, this.#waiting);
+    this.#waiting = written < 0 ? new Uint8Array(0) : this.#waiting.subarray(written);
+    if (written < 0) this.#dropped = 0; // the reader is gone: there is no one to tell
+    if (this.#waiting.length > 0) {
+      // The reader is not reading; try again later, without keeping the agent from exiting.
+      if (this.#retry === undefined) {
+        this.#retry = setTimeout(() => {
+          this.#retry = undefined;
+          this.flush();
+        }, RETRY_MS).unref();
+      }
+      return;
+    }
+    if (this.#dropped > 0) {
+      const dropped = this.#dropped;
+      this.#dropped = 0;
+      this.add(
+        `${new Date().toISOString()} [warn] ${dropped} log lines were dropped: the log's reader did not read\n`,
+      );
+    }
   }
 }
 
+function concat(first: Uint8Array, second: Uint8Array): Uint8Array {
+  if (first.length === 0) return second;
+  const joined = new Uint8Array(first.length + second.length);
+  joined.set(first);
+  joined.set(second, first.length);
+  return joined;
+}
+
 /**
- * Writes a whole text. Lines that cannot be written (the reader is gone, or a non-blocking
- * pipe is full) are dropped: the record, not the log, is what must be complete.
+ * Writes what the descriptor takes now.
+ *
+ * @returns How many bytes were written (fewer than all when a non-blocking pipe is full), or
+ *   -1 when the descriptor cannot be written at all (the reader is gone).
  */
-function writeAll(fd: number, text: string): void {
-  const bytes = new TextEncoder().encode(text);
+function writeSome(fd: number, bytes: Uint8Array): number {
+  let offset = 0;
   try {
-    for (let offset = 0; offset < bytes.length;) {
-      offset += writeSync(fd, bytes, offset, bytes.length - offset);
-    }
-  } catch {
-    // Dropped; see above.
+    while (offset < bytes.length) offset += writeSync(fd, bytes, offset, bytes.length - offset);
+    return offset;
+  } catch (error) {
+    return isWouldBlock(error) ? offset : -1;
   }
+}
+
+function isWouldBlock(error: unknown): boolean {
+  return error instanceof Error && "code" in error && error.code === "EAGAIN";
+}
+
+/**
+ * Sets `O_NONBLOCK` on a pipe or socket (journald's stream, `| tee`). A terminal or a file
+ * is left as it is: a terminal's flags are shared with the shell, and a file never blocks.
+ */
+function makeNonBlockingIfStream(fd: number): void {
+  let isStream: boolean;
+  try {
+    const stats = fstatSync(fd);
+    isStream = stats.isFIFO() || stats.isSocket();
+  } catch {
+    return;
+  }
+  if (!isStream) return;
+  const { sys } = agentLibc();
+  const flags = sys.fcntl(fd, LINUX.F_GETFL, 0);
+  if (flags >= 0) sys.fcntl(fd, LINUX.F_SETFL, flags | LINUX.O_NONBLOCK);
 }
 
 /** Where and how plain lines go. */

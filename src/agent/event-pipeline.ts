@@ -8,6 +8,11 @@ import type { BurstReporter } from "./burst-reporter.ts";
 import { inertText } from "./inert-text.ts";
 import type { DatagramVerdict, LoginEvent } from "./login-event.ts";
 
+/** Events held while the record cannot be written, at most; newer ones are dropped. */
+const MAX_HELD_EVENTS = 10_000;
+/** The first and the longest pause before trying a failed write again, in milliseconds. */
+const RETRY_FIRST_MS = 250;
+const RETRY_MAX_MS = 10_000;
 /** How often the record's upkeep (closing stale sessions, pruning) runs at most. */
 const UPKEEP_INTERVAL_MS = 3_600_000;
 const DAY_MS = 86_400_000;
@@ -23,6 +28,8 @@ export interface PipelineOptions {
   keepDays: number;
   /** An open session older than this many days is given up as of unknown end. */
   sessionMaxAgeDays: number;
+  /** Held events could be written after a failure: the record is writable again. */
+  onRecovered?: () => void;
 }
 
 /**
@@ -36,6 +43,9 @@ export class EventPipeline {
   #pending: RecordedEvent[] = [];
   #deltas = new Map<string, number>();
   #flushing: Promise<void> | undefined;
+  /** The pause before the next try at writing held events, in milliseconds; 0 when none. */
+  #retryMs = 0;
+  #retry: ReturnType<typeof setTimeout> | undefined;
   #lastUpkeep = 0;
   /** The newest stored event, for probes. */
   lastLogin: LoginEvent | undefined;
@@ -86,10 +96,56 @@ export class EventPipeline {
     this.#schedule();
   }
 
-  /** Writes whatever is pending now; resolves when it is stored. */
+  /**
+   * Writes whatever is pending now. When the record cannot be written, the events stay held
+   * and are tried again later (see `#hold`); this resolves either way.
+   */
   async flush(): Promise<void> {
     while (this.#flushing !== undefined) await this.#flushing;
     this.#writePending();
+  }
+
+  /**
+   * Stores one event taken from the spool at once, in a write of its own, after whatever is
+   * pending. The spool file is the event's only other copy and is deleted once this returns,
+   * so nothing of it is held in memory when the write fails.
+   *
+   * @throws {Error} When the record cannot be written; then nothing was stored or counted,
+   *   and the file must be kept.
+   */
+  async storeLate(verdict: Exclude<DatagramVerdict, { type: "probe" }>): Promise<void> {
+    while (this.#flushing !== undefined) await this.#flushing;
+    if (!this.#writePending()) throw new Error("The record cannot be written");
+    if (verdict.type === "rejected") {
+      this.take(verdict, true);
+      return;
+    }
+    const event = { ...verdict.event, late: true };
+    // Throws before anything in memory changed.
+    this.#options.record.appendBatch([event], { received: 1, spooled: 1, accepted: 1 });
+    const { counters } = this.#options;
+    counters.received += 1;
+    counters.spooled += 1;
+    counters.accepted += 1;
+    this.#announce([event]);
+  }
+
+  /**
+   * At stop: one last write; what still cannot be stored is counted as dropped.
+   *
+   * @returns How many events were dropped.
+   */
+  stop(): number {
+    clearTimeout(this.#retry);
+    this.#retry = undefined;
+    if (this.#writePending()) return 0;
+    clearTimeout(this.#retry);
+    this.#retry = undefined;
+    const dropped = this.#pending.length;
+    this.#pending = [];
+    this.#options.counters.dropped += dropped;
+    this.#options.log.error(`Cannot store ${dropped} held login events at stop; they are lost`);
+    return dropped;
   }
 
   #schedule(): void {
@@ -103,26 +159,64 @@ export class EventPipeline {
     );
   }
 
-  #writePending(): void {
-    const { record, queue, counters, log } = this.#options;
+  /** Writes what is pending in one transaction; `false` when it is held for a later try. */
+  #writePending(): boolean {
+    const { record, counters, log } = this.#options;
     const events = this.#pending;
-    if (events.length === 0 && this.#deltas.size === 0) return;
+    if (events.length === 0 && this.#deltas.size === 0) return true;
     this.#pending = [];
-    counters.accepted += events.length;
     const deltas = Object.fromEntries(this.#deltas);
-    deltas.accepted = (deltas.accepted ?? 0) + events.length;
     this.#deltas.clear();
 
     try {
-      record.appendBatch(events, deltas);
+      record.appendBatch(events, { ...deltas, accepted: (deltas.accepted ?? 0) + events.length });
     } catch (error) {
-      counters.accepted -= events.length;
-      counters.dropped += events.length;
-      this.#delta("dropped", events.length);
-      log.error(`Cannot store ${events.length} login events; they are lost`, error);
-      return;
+      this.#hold(events, deltas, error);
+      return false;
     }
+    counters.accepted += events.length;
+    if (this.#retryMs > 0) {
+      this.#retryMs = 0;
+      clearTimeout(this.#retry);
+      this.#retry = undefined;
+      log.info(`The record can be written again; stored ${events.length} held login events`);
+      this.#options.onRecovered?.();
+    }
+    this.#announce(events);
+    return true;
+  }
 
+  /**
+   * Keeps what could not be written, to try again with a growing pause: a record locked by
+   * another program, or a full disk, must not cost the logins that arrive meanwhile. Only
+   * beyond `MAX_HELD_EVENTS` are the newest dropped, and counted.
+   */
+  #hold(events: RecordedEvent[], deltas: Record<string, number>, error: unknown): void {
+    const { counters, trouble } = this.#options;
+    this.#pending = events;
+    for (const [name, amount] of Object.entries(deltas)) this.#delta(name, amount);
+    const excess = this.#pending.length - MAX_HELD_EVENTS;
+    if (excess > 0) {
+      this.#pending.length = MAX_HELD_EVENTS;
+      counters.dropped += excess;
+      this.#delta("dropped", excess);
+    }
+    const cause = error instanceof Error ? error.message : String(error);
+    trouble.add(
+      "held (record unwritable)",
+      `Cannot write the record; holding ${this.#pending.length} login events and trying again: ${inertText(cause)}`,
+    );
+    this.#retryMs = Math.min(Math.max(this.#retryMs * 2, RETRY_FIRST_MS), RETRY_MAX_MS);
+    clearTimeout(this.#retry);
+    this.#retry = setTimeout(() => {
+      this.#retry = undefined;
+      this.#writePending();
+    }, this.#retryMs);
+  }
+
+  /** Hands stored events on to be logged and alerted. */
+  #announce(events: readonly LoginEvent[]): void {
+    const { queue } = this.#options;
     for (const event of events) {
       this.lastLogin = event;
       if (queue.push(event)) continue;

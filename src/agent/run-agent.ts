@@ -65,6 +65,8 @@ export interface RunResult {
 const DEFAULT_QUEUE_CAPACITY = 1000;
 /** How many days an open session may last before it is given up, unless told otherwise. */
 export const DEFAULT_SESSION_MAX_AGE_DAYS = 30;
+/** How long one write waits for a lock another program holds on the record, in ms. */
+const RECORD_BUSY_TIMEOUT_MS = 100;
 /** The longest delay a timer takes, in milliseconds (2^31 - 1, about 24.8 days). */
 const LONGEST_TIMER_MS = 2_147_483_647;
 /** How long shutdown may take before the agent gives up waiting, in milliseconds. */
@@ -140,7 +142,9 @@ async function receiveUntilStopped(
   // The record, and the counters it kept across restarts.
   let record: LoginRecord;
   try {
-    record = openRecord(options.dbPath);
+    // A write waits briefly for another program's lock: the agent receives on the same
+    // thread, so what cannot be written is held and tried again later instead.
+    record = openRecord(options.dbPath, { busyTimeoutMs: RECORD_BUSY_TIMEOUT_MS });
   } catch (error) {
     socket.close();
     throw new AgentError(`Cannot open the record "${options.dbPath}"`, {
@@ -186,6 +190,7 @@ async function receiveUntilStopped(
   });
   pipeline.upkeep();
 
+  const retrySpool = new SpoolRetry();
   // What the hook spooled while the agent was away comes in first, marked late; then each
   // file that appears, as it appears. A file is deleted only once its event is stored.
   const abandoned = await removeAbandonedSpoolFiles(options.spoolDir);
@@ -194,11 +199,16 @@ async function receiveUntilStopped(
     async onFile(entry) {
       const verdict = judgeDatagram({ ...entry, receivedAt: Date.now() }, MAX_DATAGRAM_BYTES);
       if (verdict.type === "probe") return;
-      pipeline.take(verdict, true);
-      await pipeline.flush();
+      await pipeline.storeLate(verdict);
+      retrySpool.reset();
     },
-    onError: (problem) => trouble.add(`spool (${problem.type})`, problem.message),
+    onError(problem) {
+      trouble.add(`spool (${problem.type})`, problem.message);
+      // A file kept because the record could not be written is taken again a little later.
+      if (problem.type === "not-taken") retrySpool.schedule();
+    },
   });
+  retrySpool.intake = intake;
 
   // Judge every datagram as it arrives; each lands in exactly one counter.
   let failure: string | undefined;
@@ -231,32 +241,40 @@ async function receiveUntilStopped(
       Bun.gc(true);
     },
   });
-  log.info(`Listening on ${options.socketPath}, recording to ${options.dbPath}`);
-  await intake.drain();
-  warnOnShortKernelQueue(log);
   // Datagrams and spool files arrive by SIGIO, which Bun's event loop does not count as
   // something to wait for: with nothing else pending it would spin, or end the process.
-  // One timer that fires every 24.8 days keeps the loop asleep in epoll instead.
+  // One timer that fires every 24.8 days keeps the loop asleep in epoll instead, until the
+  // agent has stopped.
   const keepAlive = setInterval(() => {}, LONGEST_TIMER_MS);
-  await stop.promise;
-  clearInterval(keepAlive);
+  try {
+    log.info(`Listening on ${options.socketPath}, recording to ${options.dbPath}`);
+    await intake.drain();
+    warnOnShortKernelQueue(log);
+    await stop.promise;
 
-  // Stop in order: no more input, store what is held, announce it, then close.
-  receiver.stop();
-  intake.stop();
-  await intake.drain();
-  await pipeline.flush();
-  queue.close();
-  await consumed;
-  await withDeadline(alerts.dispatcher.idle(), STOP_DEADLINE_MS, () =>
-    log.warn("Some alerts were still being sent at stop"),
-  );
-  record.close();
-  socket.close();
-  trouble.flush();
+    // Stop in order: no more input, store what is held, announce it, then close.
+    receiver.stop();
+    intake.stop();
+    retrySpool.stop();
+    await intake.drain();
+    await pipeline.flush();
+    pipeline.stop();
+    queue.close();
+    await withDeadline(consumed, STOP_DEADLINE_MS, () =>
+      log.warn("Some stored logins were still being announced at stop"),
+    );
+    await withDeadline(alerts.dispatcher.idle(), STOP_DEADLINE_MS, () =>
+      log.warn("Some alerts were still being sent at stop"),
+    );
+    record.close();
+    socket.close();
+    trouble.flush();
 
-  if (failure !== undefined) log.error(`Receiving failed: ${failure}`);
-  log.info(`Stopped: ${describeCounters(counters)}`);
+    if (failure !== undefined) log.error(`Receiving failed: ${failure}`);
+    log.info(`Stopped: ${describeCounters(counters)}`);
+  } finally {
+    clearInterval(keepAlive);
+  }
   return { failure, counters };
 }
 
@@ -296,8 +314,15 @@ async function consumeEvents(
 
 /** Writes one line to stdout, waiting when the pipe is full rather than buffering without end. */
 async function writeLine(line: string): Promise<void> {
-  if (process.stdout.write(`${line}\n`)) return;
-  await new Promise<void>((resolve) => process.stdout.once("drain", resolve));
+  if (process.stdout.destroyed || process.stdout.write(`${line}\n`)) return;
+  // Room again, or a reader that has gone: either way, no more waiting.
+  await new Promise<void>((resolve) => {
+    const done = () => {
+      process.stdout.off("drain", done).off("error", done).off("close", done);
+      resolve();
+    };
+    process.stdout.once("drain", done).once("error", done).once("close", done);
+  });
 }
 
 async function withDeadline(work: Promise<void>, ms: number, onLate: () => void): Promise<void> {
@@ -311,3 +336,37 @@ async function withDeadline(work: Promise<void>, ms: number, onLate: () => void)
   await Promise.race([work, late]);
   clearTimeout(timer);
 }
+
+/**
+ * Takes the spool in again after a file could not be stored, once a pause has passed that
+ * doubles with each failure in a row: only while the record cannot be written is a timer set.
+ */
+class SpoolRetry {
+  intake: { drain: () => Promise<void> } | undefined;
+  #pauseMs = 0;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #isStopped = false;
+
+  schedule(): void {
+    if (this.#isStopped || this.#timer !== undefined) return;
+    this.#pauseMs = Math.min(Math.max(this.#pauseMs * 2, SPOOL_RETRY_FIRST_MS), SPOOL_RETRY_MAX_MS);
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      void this.intake?.drain();
+    }, this.#pauseMs);
+  }
+
+  /** A file was stored: the next failure starts from the shortest pause again. */
+  reset(): void {
+    this.#pauseMs = 0;
+  }
+
+  stop(): void {
+    this.#isStopped = true;
+    clearTimeout(this.#timer);
+  }
+}
+
+/** The first and the longest pause before the spool is taken in again, in milliseconds. */
+const SPOOL_RETRY_FIRST_MS = 1000;
+const SPOOL_RETRY_MAX_MS = 30_000;

@@ -289,10 +289,16 @@ export class LoginRecord {
 }
 
 /**
- * Opens (creating and upgrading as needed) the record at `path`.
+ * Opens (creating and upgrading as needed) the record at `path`. `busyTimeoutMs` bounds how
+ * long a write waits for another program's lock (default 5 s).
  *
  * @throws {RecordError} See `openWritableDatabase()`.
  */
-export function openRecord(path: string): LoginRecord {
-  return new LoginRecord(path, openWritableDatabase(path));
+export function openRecord(path: string, options: { busyTimeoutMs?: number } = {}): LoginRecord {
+  const db = openWritableDatabase(path);
+  // After the schema is set up, which may wait longer for another program's lock.
+  if (options.busyTimeoutMs !== undefined) {
+    db.run(`PRAGMA busy_timeout = ${Math.trunc(options.busyTimeoutMs)}`);
+  }
+  return new LoginRecord(path, db);
 }

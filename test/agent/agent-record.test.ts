@@ -4,6 +4,8 @@
  * and a `kill -9` in the middle of a burst.
  */
 import { Database } from "bun:sqlite";
+import { existsSync } from "node:fs";
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { AGENT_BINARY, AgentProcess } from "../support/agent-process.ts";
@@ -143,6 +145,44 @@ describe("pika-agent run keeping its record", () => {
     expect(stored).toBeGreaterThanOrEqual(500);
     expect(counts.accepted).toBe(stored);
     expect(counts.received).toBe(counts.accepted + counts.rejected + counts.dropped);
+  });
+
+  test("holds what it cannot write while another program locks the record, and loses none of it", async () => {
+    const dir = await scratch.makeTempDir();
+    const socketPath = join(dir, "agent.sock");
+    const dbPath = join(dir, "pika.db");
+    const spoolDir = join(dir, "spool");
+    // Through the scratch, so that the agent is stopped whatever happens.
+    const { agent } = await scratch.startAgent(socketPath);
+    const spooled = join(spoolDir, `${Date.now()}-4242-0000abcd.json`);
+
+    const locker = new Database(dbPath);
+    locker.run("BEGIN IMMEDIATE");
+    try {
+      for (let index = 0; index < 20; index++) {
+        sendDatagram(socketPath, JSON.stringify({ v: 1, type: "open", username: `held-${index}` }));
+      }
+      await agent.stderr.waitFor((line) => line.includes("holding"), {
+        description: "the agent holding what it cannot write",
+      });
+      // A login the hook spooled meanwhile: its file must stay until its event is stored.
+      await writeFile(spooled, JSON.stringify({ v: 1, type: "open", username: "spooled" }), {
+        mode: 0o600,
+      });
+      await agent.stderr.waitFor((line) => line.includes(`Could not store the spool file`), {
+        description: "the spool file kept",
+      });
+      expect(existsSync(spooled)).toBe(true);
+    } finally {
+      locker.run("COMMIT");
+      locker.close();
+    }
+
+    await agent.waitForEvent((event) => event.username === "spooled", 0, "the spooled login");
+    expect(existsSync(spooled)).toBe(false);
+    expect(await stopAndCount(agent)).toMatchObject({ accepted: 21, dropped: 0 });
+    expect(queryNumber(dbPath, "SELECT count(*) AS value FROM events")).toBe(21);
+    expect(queryNumber(dbPath, "SELECT count(*) AS value FROM events WHERE late = 1")).toBe(1);
   });
 });
 

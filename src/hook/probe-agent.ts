@@ -3,9 +3,11 @@ import { socketAddress } from "./unix-datagram-sender.ts";
 import {
   AF_UNIX,
   EAGAIN,
+  EINTR,
   MSG_DONTWAIT,
   MSG_NOSIGNAL,
   POLLIN,
+  POLLOUT,
   SOCK_CLOEXEC,
   SOCK_DGRAM,
   SOCK_NONBLOCK,
@@ -32,14 +34,32 @@ export function probeAgent(socketPath: string, waitMs: number): boolean {
     if (linuxCall("bind", fd, pointerTo(family), family.byteLength) !== 0) return false;
     if (linuxCall("connect", fd, pointerTo(address), address.byteLength) !== 0) return false;
 
+    const deadline = performance.now() + waitMs;
     const nonce = `hook-${process.pid}-${Date.now()}`;
     const probe = new TextEncoder().encode(JSON.stringify({ v: 1, type: "probe", nonce }));
-    const sent = linuxCall("sendto", fd, pointerTo(probe), probe.byteLength, MSG_NOSIGNAL, 0, 0);
-    if (sent < 0) return false;
-    return awaitAnswer(fd, nonce, performance.now() + waitMs);
+    return sendWithin(fd, probe, deadline) && awaitAnswer(fd, nonce, deadline);
   } finally {
     closeFd(fd);
   }
+}
+
+/**
+ * Sends the probe, waiting for room while the agent's queue is full (a burst of logins):
+ * the socket is non-blocking, so a full queue shows as `EAGAIN`.
+ */
+function sendWithin(fd: number, probe: Uint8Array, deadline: number): boolean {
+  for (
+    let remaining = deadline - performance.now();
+    remaining > 0;
+    remaining = deadline - performance.now()
+  ) {
+    const flags = MSG_DONTWAIT | MSG_NOSIGNAL;
+    const sent = linuxCall("sendto", fd, pointerTo(probe), probe.byteLength, flags, 0, 0);
+    if (sent >= 0) return true;
+    if (sent !== -EAGAIN && sent !== -EINTR) return false;
+    waitForEvents(fd, POLLOUT, Math.ceil(remaining));
+  }
+  return false;
 }
 
 function awaitAnswer(fd: number, nonce: string, deadline: number): boolean {

@@ -34,6 +34,39 @@ describe("pika-ssh-login-hook --probe", () => {
     expect(agent.stderr.lines.at(-1)).toContain("probes 1");
   });
 
+  test("gets its answer during a burst that keeps the agent's queue full", async () => {
+    const { socketPath } = await startAgent();
+    // Senders that wait for room whenever the queue is full, as hooks do, for longer than
+    // the probes below take.
+    const script = [
+      "import socket, sys",
+      "s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)",
+      "s.connect(sys.argv[1])",
+      "for i in range(int(sys.argv[2])):",
+      '    s.send(b\'{"v":1,"type":"open","username":"burst"}\')',
+      "    if i == 100: print('sending', flush=True)",
+    ].join("\n");
+    const senders = Array.from({ length: 3 }, () =>
+      Bun.spawn(["python3", "-c", script, socketPath, "100000"], { stdout: "pipe" }),
+    );
+    try {
+      // Each sender has sent its first hundred: the burst is under way.
+      for (const sender of senders) {
+        const reader = sender.stdout.getReader();
+        const { value } = await reader.read();
+        expect(new TextDecoder().decode(value)).toContain("sending");
+        reader.releaseLock();
+      }
+      for (let probe = 0; probe < 5; probe++) {
+        const run = await runToExit([HOOK_BINARY, "--probe", "--socket", socketPath]);
+        expect(run.exitCode).toBe(0);
+      }
+    } finally {
+      for (const sender of senders) sender.kill();
+      await Promise.all(senders.map((sender) => sender.exited));
+    }
+  });
+
   test("exits 1, silently, when no agent listens", async () => {
     const socketPath = join(await makeTempDir(), "absent.sock");
     expect(await runToExit([HOOK_BINARY, "--probe", "--socket", socketPath])).toMatchObject({

@@ -117,6 +117,21 @@ CREATE INDEX alert_states_by_event ON alert_states (event_id);
 CREATE INDEX alert_states_by_time ON alert_states (at);
 `;
 
+/**
+ * Version 4: pairing a close with its open (or with a session given up), and a late open
+ * with a session known only from its close, reads only such sessions of the same id and
+ * user. sshd reuses pids: without these, each event of a reused id read every session that
+ * id ever had.
+ */
+const V4_SQL = `
+CREATE INDEX sessions_open_by_user ON sessions (session_id, username, first_seen_at)
+  WHERE ended_at IS NULL;
+CREATE INDEX sessions_unopened ON sessions (session_id, username, ended_at)
+  WHERE open_event_id IS NULL AND started_at IS NULL;
+CREATE INDEX sessions_given_up ON sessions (session_id, username, first_seen_at)
+  WHERE end_kind = 'unknown' AND close_event_id IS NULL;
+`;
+
 /** The schema's steps, oldest first; step N brings a database to version N. */
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, description: "events and sessions", sql: V1_SQL },
@@ -127,6 +142,7 @@ export const MIGRATIONS: readonly Migration[] = [
     backfill: backfillAddressKeys,
   },
   { version: 3, description: "the state of each alert", sql: V3_SQL },
+  { version: 4, description: "pairing reads only the sessions it can pair", sql: V4_SQL },
 ];
 
 /** The version this pika reads and writes. */

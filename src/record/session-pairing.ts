@@ -28,6 +28,9 @@ const FIND_UNOPENED = `SELECT id FROM sessions
     AND ended_at >= $at
   ORDER BY ended_at ASC, id ASC LIMIT 1`;
 
+/** The pairing's look-ups, for the test that each reads through its own index. */
+export const PAIRING_LOOKUPS = { FIND_OPEN, FIND_GIVEN_UP, FIND_UNOPENED } as const;
+
 const INSERT = `INSERT INTO sessions (session_id, username, ip, ip_key, port, rhost, service, tty,
     method, key_type, fingerprint, started_at, first_seen_at, ended_at, end_kind, duration_ms,
     open_event_id, close_event_id)

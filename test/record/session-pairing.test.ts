@@ -1,6 +1,7 @@
 import { Database } from "bun:sqlite";
 import { afterEach, describe, expect, test } from "bun:test";
 import { openRecord } from "../../src/record/login-record.ts";
+import { PAIRING_LOOKUPS } from "../../src/record/session-pairing.ts";
 import { queryLogins } from "../../src/record/login-query.ts";
 import type { LoginSession } from "../../src/record/login-query.ts";
 import type { RecordedEvent } from "../../src/record/recorded-event.ts";
@@ -139,4 +140,30 @@ describe("createSessionPairing()", () => {
       { method: "password,publickey", keyType: "ssh-rsa", fingerprint: "SHA256:rsa" },
     ]);
   });
+});
+
+describe("the pairing's look-ups", () => {
+  test.each([
+    ["FIND_OPEN", "sessions_open_by_user"],
+    ["FIND_GIVEN_UP", "sessions_given_up"],
+    ["FIND_UNOPENED", "sessions_unopened"],
+  ] as const)(
+    "%s reads only the sessions it can pair, of one id and user, through %s",
+    (name, index) => {
+      const path = makeDatabasePath();
+      openRecord(path).close();
+      const db = new Database(path, { readonly: true });
+      try {
+        const plan = db
+          .query<{ detail: string }, []>(`EXPLAIN QUERY PLAN ${PAIRING_LOOKUPS[name]}`)
+          .all()
+          .map((row) => row.detail);
+        expect(plan).toEqual([
+          expect.stringContaining(`USING INDEX ${index} (session_id=? AND username=?`),
+        ]);
+      } finally {
+        db.close();
+      }
+    },
+  );
 });

@@ -38,7 +38,7 @@ export interface SpoolProblem {
     | "not-taken" // onFile threw or rejected; tried again on the next pass
     | "not-removed" // stored but not deleted; skipped from then on, so it is stored once
     | "unlisted" // the directory could not be read; nothing was taken in this pass
-    | "unwatched"; // the directory cannot be watched; files are taken only by `drain()`
+    | "unwatched"; // the directory cannot be watched now; it is tried again, pauses growing
   /** The file or directory the problem is about. */
   path: string;
   /** One sentence for the log: what failed, the path, why. */
@@ -75,8 +75,9 @@ export interface SpoolIntake {
  * left alone. Files still being written (`.tmp-*`) are not touched.
  *
  * The directory (mode 0700, parents included) is created when it is missing. It is watched
- * with inotify, so an idle intake runs no timer and takes no CPU. Never throws: problems
- * go to `onError`.
+ * with inotify, so an idle intake runs no timer and takes no CPU. A directory that is
+ * removed, or cannot be created yet, is watched again after a pause that doubles up to 30 s,
+ * and what arrived meanwhile is taken then. Never throws: problems go to `onError`.
  */
 export function startSpoolIntake(spoolDir: string, handlers: SpoolIntakeHandlers): SpoolIntake {
   // Names reported as untrusted or stored but not removed; dropped once the file is gone.
@@ -155,38 +156,78 @@ export function startSpoolIntake(spoolDir: string, handlers: SpoolIntakeHandlers
   }
 
   // Create and watch first, then take what is there: nothing written in between is missed.
-  const watcher = watchSpool(spoolDir, handlers, (names) => {
+  let watcher: DirectoryWatch | undefined;
+  let rewatch: ReturnType<typeof setTimeout> | undefined;
+  let rewatchMs = 0;
+  const onNames = (names: (string | null)[]) => {
     if (names.some((name) => name === null || isSpoolFileName(name))) void drain();
-  });
+  };
+
+  /** Watches (again); a directory removed or not yet creatable is tried again later. */
+  function startWatching(isRetry: boolean): void {
+    watcher = watchSpool(spoolDir, isRetry ? undefined : handlers.onError, onNames, (problem) => {
+      handlers.onError(problem);
+      watcher = undefined;
+      scheduleRewatch();
+    });
+    if (watcher === undefined) {
+      scheduleRewatch();
+      return;
+    }
+    rewatchMs = 0;
+    // What arrived while nothing watched.
+    if (isRetry) void drain();
+  }
+
+  /** Only while the directory cannot be watched is a timer set, its pause doubling. */
+  function scheduleRewatch(): void {
+    if (isStopped || rewatch !== undefined) return;
+    rewatchMs = Math.min(Math.max(rewatchMs * 2, REWATCH_FIRST_MS), REWATCH_MAX_MS);
+    rewatch = setTimeout(() => {
+      rewatch = undefined;
+      if (!isStopped) startWatching(true);
+    }, rewatchMs);
+  }
+
+  startWatching(false);
   void drain();
 
   return {
     drain,
     stop() {
       isStopped = true;
+      clearTimeout(rewatch);
       watcher?.close();
     },
   };
 }
 
-/** Starts watching, creating the directory first; `undefined` (and reported) on failure. */
+/** The first and the longest pause before the spool directory is watched again, in ms. */
+const REWATCH_FIRST_MS = 1000;
+const REWATCH_MAX_MS = 30_000;
+
+/**
+ * Starts watching, creating the directory first; `undefined` on failure, reported to
+ * `report` when one is given (a retry after a first report stays quiet).
+ */
 function watchSpool(
   spoolDir: string,
-  handlers: SpoolIntakeHandlers,
+  report: ((problem: SpoolProblem) => void) | undefined,
   onNames: (names: (string | null)[]) => void,
+  onLost: (problem: SpoolProblem) => void,
 ): DirectoryWatch | undefined {
   try {
     mkdirSync(spoolDir, { recursive: true, mode: 0o700 });
     return watchDirectory(agentLibc(), spoolDir, {
       onNames,
       onLost(reason) {
-        const message = `Stopped watching the spool directory "${spoolDir}" (${reason}); spooled logins are taken at the next start`;
-        handlers.onError({ type: "unwatched", path: spoolDir, message });
+        const message = `Stopped watching the spool directory "${spoolDir}" (${reason}); it is watched again once it can be, and what arrived meanwhile is taken then`;
+        onLost({ type: "unwatched", path: spoolDir, message });
       },
     });
   } catch (cause) {
-    const message = `Cannot watch the spool directory "${spoolDir}"; spooled logins are taken at the next start`;
-    handlers.onError({ type: "unwatched", path: spoolDir, message, cause });
+    const message = `Cannot watch the spool directory "${spoolDir}"; it is tried again, and spooled logins are taken once it is watched`;
+    report?.({ type: "unwatched", path: spoolDir, message, cause });
     return undefined;
   }
 }

@@ -1,5 +1,16 @@
 import { existsSync } from "node:fs";
-import { chmod, chown, link, readdir, rename, stat, symlink, writeFile } from "node:fs/promises";
+import {
+  chmod,
+  chown,
+  link,
+  mkdir,
+  readdir,
+  rename,
+  rm,
+  stat,
+  symlink,
+  writeFile,
+} from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, expect, test } from "bun:test";
 import { startSpoolIntake } from "../../src/agent/spool-intake.ts";
@@ -263,6 +274,30 @@ describe("startSpoolIntake()", () => {
     await start(join(file, "spool"), recorder).drain();
 
     expect(recorder.problems.map((problem) => problem.type)).toEqual(["unwatched", "unlisted"]);
+  });
+
+  test("startSpoolIntake() watches a removed spool directory again and takes what arrived meanwhile", async () => {
+    const dir = await makeTempDir();
+    const spoolDir = join(dir, "spool");
+    const recorder = createRecorder();
+    const lost = Promise.withResolvers<void>();
+    const intake = start(spoolDir, {
+      ...recorder,
+      onError(problem) {
+        recorder.onError(problem);
+        if (problem.type === "unwatched") lost.resolve();
+      },
+    });
+    await intake.drain();
+
+    await rm(spoolDir, { recursive: true });
+    await lost.promise;
+    // The hook makes the directory again and spools into it while nothing watches.
+    await mkdir(spoolDir, { mode: 0o700 });
+    await spool(spoolDir, "1700000000000-4242-00000001.json");
+
+    expect((await recorder.nextEntry()).name).toBe("1700000000000-4242-00000001.json");
+    expect(recorder.problems.map((problem) => problem.type)).toEqual(["unwatched"]);
   });
 
   test("startSpoolIntake() takes nothing after stop()", async () => {

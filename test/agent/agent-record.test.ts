@@ -179,8 +179,9 @@ describe("pika-agent run keeping its record", () => {
     }
 
     await agent.waitForEvent((event) => event.username === "spooled", 0, "the spooled login");
-    expect(existsSync(spooled)).toBe(false);
+    // Stopping waits for the spool pass under way, which deletes the file once stored.
     expect(await stopAndCount(agent)).toMatchObject({ accepted: 21, dropped: 0 });
+    expect(existsSync(spooled)).toBe(false);
     expect(queryNumber(dbPath, "SELECT count(*) AS value FROM events")).toBe(21);
     expect(queryNumber(dbPath, "SELECT count(*) AS value FROM events WHERE late = 1")).toBe(1);
   });

@@ -16,8 +16,10 @@ const MAX_AUTH_STEPS = 8;
  */
 export function parseAuthInfo(text: string): AuthStep[] {
   const steps: AuthStep[] = [];
-  for (const line of text.split("\n")) {
-    const words = splitWords(line);
+  // Indexed loops and indexOf: see splitEnvironBlock.
+  const lines = text.split("\n");
+  for (let index = 0; index < lines.length; index++) {
+    const words = splitWords(lines[index] ?? "");
     const method = words[0];
     if (method === undefined) continue;
 
@@ -55,7 +57,10 @@ export function fingerprintKeyBlob(base64Blob: string, keyType = ""): string | u
   } catch {
     return undefined;
   }
-  if (keyType.endsWith(CERTIFICATE_SUFFIX)) blob = certifiedKeyBlob(blob);
+  const suffixAt = keyType.length - CERTIFICATE_SUFFIX.length;
+  if (suffixAt > 0 && keyType.indexOf(CERTIFICATE_SUFFIX, suffixAt) === suffixAt) {
+    blob = certifiedKeyBlob(blob);
+  }
   if (blob === undefined) return undefined;
   // Hashed in TypeScript rather than by Bun.SHA256, whose native set-up costs the hook
   // more than this whole function (see sha256.ts).

@@ -34,7 +34,9 @@ export function buildLoginDatagram(
   if (stage === undefined) return { type: "skip", reason: `PAM_TYPE is "${pamType}"` };
 
   const service = environment.get("PAM_SERVICE") ?? "";
-  if (!service.includes("sshd")) return { type: "skip", reason: `PAM_SERVICE is "${service}"` };
+  // indexOf, not includes: see splitEnvironBlock.
+  if (service.indexOf("sshd") === -1)
+    return { type: "skip", reason: `PAM_SERVICE is "${service}"` };
 
   const datagram: LoginDatagram = {
     v: DATAGRAM_VERSION,

@@ -49,8 +49,8 @@ interface HookOptions {
 
 /**
  * Takes `--socket PATH`, `--spool DIR` (or `--socket=PATH`, `--spool=DIR`) from the pam.d
- * line, and `--probe`; other words are ignored. A loop rather than array methods: see
- * `splitEnvironBlock`.
+ * line, and `--probe`; other words are ignored. A loop rather than array methods, and
+ * `indexOf` rather than `startsWith`: see `splitEnvironBlock`.
  */
 function readArguments(argv: readonly string[]): HookOptions {
   let socketPath = DEFAULT_SOCKET_PATH;
@@ -59,9 +59,9 @@ function readArguments(argv: readonly string[]): HookOptions {
   for (let index = 0; index < argv.length; index++) {
     const word = argv[index] ?? "";
     if (word === "--socket") socketPath = argv[index + 1] ?? socketPath;
-    else if (word.startsWith("--socket=")) socketPath = word.slice("--socket=".length);
+    else if (word.indexOf("--socket=") === 0) socketPath = word.slice("--socket=".length);
     else if (word === "--spool") spoolDir = argv[index + 1] ?? spoolDir;
-    else if (word.startsWith("--spool=")) spoolDir = word.slice("--spool=".length);
+    else if (word.indexOf("--spool=") === 0) spoolDir = word.slice("--spool=".length);
     else if (word === "--probe") isProbe = true;
   }
   return { socketPath, spoolDir, isProbe };

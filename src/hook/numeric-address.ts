@@ -17,7 +17,8 @@ export function isNumericAddress(text: string): boolean {
 function isDottedQuad(text: string): boolean {
   const groups = text.split(".");
   if (groups.length !== 4) return false;
-  for (const group of groups) {
+  for (let index = 0; index < groups.length; index++) {
+    const group = groups[index] ?? "";
     if (group.length < 1 || group.length > 3 || !consistsOf(group, DIGITS)) return false;
   }
   return true;
@@ -27,7 +28,7 @@ function isDottedQuad(text: string): boolean {
 function isColonAddress(text: string): boolean {
   const percent = text.indexOf("%");
   const address = percent < 0 ? text : text.slice(0, percent);
-  if (!address.includes(":") || !consistsOf(address, IPV6_CHARACTERS)) return false;
+  if (address.indexOf(":") === -1 || !consistsOf(address, IPV6_CHARACTERS)) return false;
   if (percent < 0) return true;
 
   const zone = text.slice(percent + 1);
@@ -36,7 +37,7 @@ function isColonAddress(text: string): boolean {
 
 function consistsOf(text: string, allowed: string): boolean {
   for (let index = 0; index < text.length; index++) {
-    if (!allowed.includes(text.charAt(index))) return false;
+    if (allowed.indexOf(text.charAt(index)) === -1) return false;
   }
   return true;
 }

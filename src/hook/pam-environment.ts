@@ -10,7 +10,8 @@
  */
 export function parsePamEnvironment(entries: readonly string[]): Map<string, string> {
   const environment = new Map<string, string>();
-  for (const entry of entries) {
+  for (let index = 0; index < entries.length; index++) {
+    const entry = entries[index] ?? "";
     const equals = entry.indexOf("=");
     if (equals > 0) environment.set(entry.slice(0, equals), entry.slice(equals + 1));
   }
@@ -23,10 +24,13 @@ export function parsePamEnvironment(entries: readonly string[]): Map<string, str
  * @param raw The file's bytes, decoded as UTF-8.
  */
 export function splitEnvironBlock(raw: string): string[] {
-  // A loop, not filter(): the engine compiles its builtin on first use, tens of microseconds
-  // of the hook's start-up.
+  // An indexed loop, not filter() nor for...of: the engine compiles each builtin (and the
+  // array iterator, and startsWith or includes) on first use, 10 to 20 microseconds each of
+  // the hook's start-up.
   const entries: string[] = [];
-  for (const entry of raw.split("\0")) {
+  const parts = raw.split("\0");
+  for (let index = 0; index < parts.length; index++) {
+    const entry = parts[index] ?? "";
     if (entry.length > 0) entries.push(entry);
   }
   return entries;

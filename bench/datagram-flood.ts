@@ -10,7 +10,8 @@
  * the epoch; `sent`; and `waits`, how often the queue was full.
  * Exits 1 when the socket cannot be reached or its queue stays full for `WAIT_MS`.
  */
-import { dlopen, FFIType, ptr, read } from "bun:ffi";
+import { ptr } from "bun:ffi";
+import { agentLibc, LINUX, unixSocketAddress } from "../src/agent/agent-libc.ts";
 import { buildLoginDatagram } from "../src/hook/build-datagram.ts";
 import { encodeDatagram } from "../src/hook/encode-datagram.ts";
 import { parsePamEnvironment } from "../src/hook/pam-environment.ts";
@@ -24,23 +25,7 @@ const WAIT_MS = 5_000;
  */
 const SESSION_BASE = 5_000_000;
 
-// Linux values, the same on x86_64 and arm64.
-const AF_UNIX = 1;
-const SOCK_DGRAM = 2;
-const SOCK_CLOEXEC = 0o2000000;
-const MSG_DONTWAIT = 0x40;
-const MSG_NOSIGNAL = 0x4000;
-const POLLOUT = 0x4;
-const EAGAIN = 11;
-const EINTR = 4;
-
-const libc = dlopen("libc.so.6", {
-  socket: { args: [FFIType.i32, FFIType.i32, FFIType.i32], returns: FFIType.i32 },
-  connect: { args: [FFIType.i32, FFIType.ptr, FFIType.u32], returns: FFIType.i32 },
-  send: { args: [FFIType.i32, FFIType.ptr, FFIType.u64, FFIType.i32], returns: FFIType.i64 },
-  poll: { args: [FFIType.ptr, FFIType.u64, FFIType.i32], returns: FFIType.i32 },
-  __errno_location: { args: [], returns: FFIType.ptr },
-}).symbols;
+const libc = agentLibc();
 
 const [socketPath = "", countText = ""] = process.argv.slice(2);
 const count = Number(countText);
@@ -52,7 +37,7 @@ if (socketPath === "" || !Number.isInteger(count) || count < 1) {
 // Build everything first, so only sending is timed.
 const payloads = Array.from({ length: count }, (_, index) => buildPayload(index + 1));
 const fd = connectTo(socketPath);
-const pollFd = new Int32Array([fd, POLLOUT]);
+const pollFd = new Int32Array([fd, LINUX.POLLOUT]);
 let waits = 0;
 
 const firstSentAt = wallClock();
@@ -69,13 +54,10 @@ function buildPayload(number: number): Uint8Array {
 }
 
 function connectTo(path: string): number {
-  const pathBytes = new TextEncoder().encode(path);
-  const address = new Uint8Array(2 + pathBytes.byteLength + 1);
-  new DataView(address.buffer).setUint16(0, AF_UNIX, true);
-  address.set(pathBytes, 2);
-  const socket = libc.socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (socket < 0 || libc.connect(socket, ptr(address), address.byteLength) !== 0) {
-    fail(`Cannot connect to "${path}": errno ${errno()}`);
+  const address = unixSocketAddress(path) ?? fail(`The socket path "${path}" is too long`);
+  const socket = libc.sys.socket(LINUX.AF_UNIX, LINUX.SOCK_DGRAM | LINUX.SOCK_CLOEXEC, 0);
+  if (socket < 0 || libc.sys.connect(socket, address, address.byteLength) !== 0) {
+    fail(`Cannot connect to "${path}": errno ${libc.errno()}`);
   }
   return socket;
 }
@@ -83,26 +65,21 @@ function connectTo(path: string): number {
 function sendWaiting(payload: Uint8Array): void {
   const deadline = performance.now() + WAIT_MS;
   for (;;) {
-    const sent = libc.send(fd, ptr(payload), payload.byteLength, MSG_DONTWAIT | MSG_NOSIGNAL);
-    if (Number(sent) >= 0) return;
-    const code = errno();
+    const flags = LINUX.MSG_DONTWAIT | LINUX.MSG_NOSIGNAL;
+    if (libc.sys.send(fd, ptr(payload), payload.byteLength, flags) >= 0) return;
+    const code = libc.errno();
     const remaining = Math.floor(deadline - performance.now());
-    if ((code !== EAGAIN && code !== EINTR) || remaining <= 0) {
+    if ((code !== LINUX.EAGAIN && code !== LINUX.EINTR) || remaining <= 0) {
       fail(`Cannot send to "${socketPath}": errno ${code}`);
     }
     waits++;
-    libc.poll(ptr(pollFd), 1, remaining);
+    libc.sys.poll(pollFd, 1, remaining);
   }
 }
 
 /** Milliseconds since the epoch, comparable with another process's on this machine. */
 function wallClock(): number {
   return performance.timeOrigin + performance.now();
-}
-
-function errno(): number {
-  const location = libc.__errno_location();
-  return location === null ? 0 : read.i32(location, 0);
 }
 
 function fail(message: string): never {

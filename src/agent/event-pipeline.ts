@@ -6,6 +6,7 @@ import type { AgentCounters } from "./agent-counters.ts";
 import type { BoundedQueue } from "./bounded-queue.ts";
 import type { BurstReporter } from "./burst-reporter.ts";
 import { inertText } from "./inert-text.ts";
+import { RetryTimer } from "./retry-timer.ts";
 import type { DatagramVerdict, LoginEvent } from "./login-event.ts";
 
 /** Events held while the record cannot be written, at most; newer ones are dropped. */
@@ -28,8 +29,6 @@ export interface PipelineOptions {
   keepDays: number;
   /** An open session older than this many days is given up as of unknown end. */
   sessionMaxAgeDays: number;
-  /** Held events could be written after a failure: the record is writable again. */
-  onRecovered?: () => void;
 }
 
 /**
@@ -43,9 +42,8 @@ export class EventPipeline {
   #pending: RecordedEvent[] = [];
   #deltas = new Map<string, number>();
   #flushing: Promise<void> | undefined;
-  /** The pause before the next try at writing held events, in milliseconds; 0 when none. */
-  #retryMs = 0;
-  #retry: ReturnType<typeof setTimeout> | undefined;
+  /** Writes held events again while the record cannot be written. */
+  #retry = new RetryTimer(RETRY_FIRST_MS, RETRY_MAX_MS, () => this.#writePending());
   #lastUpkeep = 0;
   /** The newest stored event, for probes. */
   lastLogin: LoginEvent | undefined;
@@ -130,22 +128,14 @@ export class EventPipeline {
     this.#announce([event]);
   }
 
-  /**
-   * At stop: one last write; what still cannot be stored is counted as dropped.
-   *
-   * @returns How many events were dropped.
-   */
-  stop(): number {
-    clearTimeout(this.#retry);
-    this.#retry = undefined;
-    if (this.#writePending()) return 0;
-    clearTimeout(this.#retry);
-    this.#retry = undefined;
+  /** At stop: one last write; what still cannot be stored is counted as dropped. */
+  stop(): void {
+    this.#retry.stop();
+    if (this.#writePending()) return;
     const dropped = this.#pending.length;
     this.#pending = [];
     this.#options.counters.dropped += dropped;
     this.#options.log.error(`Cannot store ${dropped} held login events at stop; they are lost`);
-    return dropped;
   }
 
   #schedule(): void {
@@ -175,12 +165,9 @@ export class EventPipeline {
       return false;
     }
     counters.accepted += events.length;
-    if (this.#retryMs > 0) {
-      this.#retryMs = 0;
-      clearTimeout(this.#retry);
-      this.#retry = undefined;
+    if (this.#retry.isRetrying) {
+      this.#retry.reset();
       log.info(`The record can be written again; stored ${events.length} held login events`);
-      this.#options.onRecovered?.();
     }
     this.#announce(events);
     return true;
@@ -206,12 +193,7 @@ export class EventPipeline {
       "held (record unwritable)",
       `Cannot write the record; holding ${this.#pending.length} login events and trying again: ${inertText(cause)}`,
     );
-    this.#retryMs = Math.min(Math.max(this.#retryMs * 2, RETRY_FIRST_MS), RETRY_MAX_MS);
-    clearTimeout(this.#retry);
-    this.#retry = setTimeout(() => {
-      this.#retry = undefined;
-      this.#writePending();
-    }, this.#retryMs);
+    this.#retry.schedule();
   }
 
   /** Hands stored events on to be logged and alerted. */

@@ -10,6 +10,7 @@ import type { LoginRecord } from "../record/login-record.ts";
 import { AgentError } from "./agent-error.ts";
 import { countersFromStored, describeCounters } from "./agent-counters.ts";
 import { EventPipeline } from "./event-pipeline.ts";
+import { RetryTimer } from "./retry-timer.ts";
 import { startSpoolIntake } from "./spool-intake.ts";
 import { removeAbandonedSpoolFiles } from "./spool-leftovers.ts";
 import type { AgentCounters } from "./agent-counters.ts";
@@ -190,7 +191,10 @@ async function receiveUntilStopped(
   });
   pipeline.upkeep();
 
-  const retrySpool = new SpoolRetry();
+  // A file kept because the record could not be written is taken in again a little later.
+  const retrySpool = new RetryTimer(SPOOL_RETRY_FIRST_MS, SPOOL_RETRY_MAX_MS, () => {
+    void intake.drain();
+  });
   // What the hook spooled while the agent was away comes in first, marked late; then each
   // file that appears, as it appears. A file is deleted only once its event is stored.
   const abandoned = await removeAbandonedSpoolFiles(options.spoolDir);
@@ -204,11 +208,9 @@ async function receiveUntilStopped(
     },
     onError(problem) {
       trouble.add(`spool (${problem.type})`, problem.message);
-      // A file kept because the record could not be written is taken again a little later.
       if (problem.type === "not-taken") retrySpool.schedule();
     },
   });
-  retrySpool.intake = intake;
 
   // Judge every datagram as it arrives; each lands in exactly one counter.
   let failure: string | undefined;
@@ -335,36 +337,6 @@ async function withDeadline(work: Promise<void>, ms: number, onLate: () => void)
   });
   await Promise.race([work, late]);
   clearTimeout(timer);
-}
-
-/**
- * Takes the spool in again after a file could not be stored, once a pause has passed that
- * doubles with each failure in a row: only while the record cannot be written is a timer set.
- */
-class SpoolRetry {
-  intake: { drain: () => Promise<void> } | undefined;
-  #pauseMs = 0;
-  #timer: ReturnType<typeof setTimeout> | undefined;
-  #isStopped = false;
-
-  schedule(): void {
-    if (this.#isStopped || this.#timer !== undefined) return;
-    this.#pauseMs = Math.min(Math.max(this.#pauseMs * 2, SPOOL_RETRY_FIRST_MS), SPOOL_RETRY_MAX_MS);
-    this.#timer = setTimeout(() => {
-      this.#timer = undefined;
-      void this.intake?.drain();
-    }, this.#pauseMs);
-  }
-
-  /** A file was stored: the next failure starts from the shortest pause again. */
-  reset(): void {
-    this.#pauseMs = 0;
-  }
-
-  stop(): void {
-    this.#isStopped = true;
-    clearTimeout(this.#timer);
-  }
 }
 
 /** The first and the longest pause before the spool is taken in again, in milliseconds. */

@@ -6,6 +6,7 @@ import { MAX_DATAGRAM_BYTES } from "../datagram/login-datagram.ts";
 import { SPOOL_FILE_SUFFIX } from "../datagram/spool-location.ts";
 import { agentLibc } from "./agent-libc.ts";
 import { watchDirectory } from "./directory-watch.ts";
+import { RetryTimer } from "./retry-timer.ts";
 import type { DirectoryWatch } from "./directory-watch.ts";
 import type { SenderCredentials } from "./sender-credentials.ts";
 
@@ -157,8 +158,8 @@ export function startSpoolIntake(spoolDir: string, handlers: SpoolIntakeHandlers
 
   // Create and watch first, then take what is there: nothing written in between is missed.
   let watcher: DirectoryWatch | undefined;
-  let rewatch: ReturnType<typeof setTimeout> | undefined;
-  let rewatchMs = 0;
+  // Only while the directory cannot be watched is a timer set, its pause doubling.
+  const rewatch = new RetryTimer(REWATCH_FIRST_MS, REWATCH_MAX_MS, () => startWatching(true));
   const onNames = (names: (string | null)[]) => {
     if (names.some((name) => name === null || isSpoolFileName(name))) void drain();
   };
@@ -168,25 +169,15 @@ export function startSpoolIntake(spoolDir: string, handlers: SpoolIntakeHandlers
     watcher = watchSpool(spoolDir, isRetry ? undefined : handlers.onError, onNames, (problem) => {
       handlers.onError(problem);
       watcher = undefined;
-      scheduleRewatch();
+      rewatch.schedule();
     });
     if (watcher === undefined) {
-      scheduleRewatch();
+      rewatch.schedule();
       return;
     }
-    rewatchMs = 0;
+    rewatch.reset();
     // What arrived while nothing watched.
     if (isRetry) void drain();
-  }
-
-  /** Only while the directory cannot be watched is a timer set, its pause doubling. */
-  function scheduleRewatch(): void {
-    if (isStopped || rewatch !== undefined) return;
-    rewatchMs = Math.min(Math.max(rewatchMs * 2, REWATCH_FIRST_MS), REWATCH_MAX_MS);
-    rewatch = setTimeout(() => {
-      rewatch = undefined;
-      if (!isStopped) startWatching(true);
-    }, rewatchMs);
   }
 
   startWatching(false);
@@ -196,7 +187,7 @@ export function startSpoolIntake(spoolDir: string, handlers: SpoolIntakeHandlers
     drain,
     stop() {
       isStopped = true;
-      clearTimeout(rewatch);
+      rewatch.stop();
       watcher?.close();
     },
   };

@@ -5,6 +5,7 @@
 import { cp } from "node:fs/promises";
 import { join } from "node:path";
 import { runToExit } from "./process-run.ts";
+import { CLIENT_SSH_OPTIONS } from "./sshd-sandbox.ts";
 import type { CommandResult } from "./sshd-sandbox.ts";
 
 /** The client's private key in a sandbox directory. */
@@ -40,13 +41,7 @@ export async function loginAsRoot(
   port: number,
   command: string,
 ): Promise<CommandResult> {
-  const options = [
-    "BatchMode=yes",
-    "IdentitiesOnly=yes",
-    "LogLevel=ERROR",
-    "StrictHostKeyChecking=no",
-    "UserKnownHostsFile=/dev/null",
-  ].flatMap((option) => ["-o", option]);
+  const options = CLIENT_SSH_OPTIONS;
   const target = ["-p", String(port), "root@127.0.0.1", command];
   const argv = ["ssh", "-F", "none", "-i", clientKeyPath(dir), ...options, ...target];
   const { exitCode, stdout, stderr } = await runToExit(argv);

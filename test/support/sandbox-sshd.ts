@@ -6,6 +6,7 @@ import type { Subprocess } from "bun";
 import { LineCollector } from "./line-collector.ts";
 import type { WaitOptions } from "./line-collector.ts";
 import type { MountNamespace } from "./mount-namespace.ts";
+import { findFreePort, isTaken } from "./sshd-sandbox.ts";
 
 /** The sshd every sandbox runs: an absolute path, or sshd cannot re-execute itself. */
 export const SSHD_PATH = "/usr/sbin/sshd";
@@ -174,16 +175,4 @@ async function checkListensOnLoopbackOnly(
       `Refusing to start sshd: the sandbox configuration listens on ${others.join(", ") || "nothing"}; only loopback is allowed`,
     );
   }
-}
-
-function isTaken(line: string): boolean {
-  return line.includes("Address already in use");
-}
-
-/** Asks the kernel for a port nobody listens on; sshd may still lose a race for it. */
-function findFreePort(): number {
-  const listener = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-  const { port } = listener;
-  listener.stop(true);
-  return port;
 }

@@ -263,15 +263,8 @@ export class SshdSandbox {
 
   /** Options that keep the client away from the user's own configuration, keys and agent. */
   #clientOptions(portFlag: "-p" | "-P"): string[] {
-    const options = [
-      "BatchMode=yes",
-      "IdentitiesOnly=yes",
-      "LogLevel=ERROR",
-      "StrictHostKeyChecking=no",
-      "UserKnownHostsFile=/dev/null",
-    ];
-    const flags = options.flatMap((option) => ["-o", option]);
-    return ["-F", "none", "-i", this.#clientKey, portFlag, String(this.port), ...flags];
+    const flags = ["-F", "none", "-i", this.#clientKey, portFlag, String(this.port)];
+    return [...flags, ...CLIENT_SSH_OPTIONS];
   }
 }
 
@@ -340,12 +333,22 @@ function sshdConfig(dir: string, port: number): string {
   return `${lines.join("\n")}\n`;
 }
 
-function isTaken(line: string): boolean {
+/** `-o` options that make the ssh client non-interactive and blind to known hosts. */
+export const CLIENT_SSH_OPTIONS = [
+  "BatchMode=yes",
+  "IdentitiesOnly=yes",
+  "LogLevel=ERROR",
+  "StrictHostKeyChecking=no",
+  "UserKnownHostsFile=/dev/null",
+].flatMap((option) => ["-o", option]);
+
+/** Whether an sshd log line says its port was taken meanwhile. */
+export function isTaken(line: string): boolean {
   return line.includes("Address already in use");
 }
 
 /** Asks the kernel for a port nobody listens on; sshd may still lose a race for it. */
-function findFreePort(): number {
+export function findFreePort(): number {
   const listener = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
   const { port } = listener;
   listener.stop(true);

@@ -8,7 +8,7 @@ import { closeSync, openSync } from "node:fs";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
 import type { ProbeAnswer } from "../src/datagram/agent-probe.ts";
-import { openAgentLibc } from "../src/agent/agent-libc.ts";
+import { agentLibc } from "../src/agent/agent-libc.ts";
 import { queryAgent } from "../src/agent/agent-query.ts";
 import { exitWithin, spawnTracked, stopProcess } from "./child-processes.ts";
 
@@ -32,7 +32,7 @@ export interface BenchAgent {
   stop: () => Promise<number | null>;
 }
 
-const libc = openAgentLibc();
+const libc = agentLibc();
 
 /**
  * Starts `pika-agent run --socket DIR/agent.sock --db DIR/pika.db` and resolves once it

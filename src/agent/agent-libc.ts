@@ -4,7 +4,7 @@ import { dlopen, FFIType, read } from "bun:ffi";
  * The libc calls behind the agent's unix datagram socket, which neither Bun nor Node can
  * bind, and behind the spool directory's inotify watch.
  */
-export function openAgentLibc() {
+function openAgentLibc() {
   const libc = dlopen("libc.so.6", {
     socket: { args: [FFIType.i32, FFIType.i32, FFIType.i32], returns: FFIType.i32 },
     bind: { args: [FFIType.i32, FFIType.ptr, FFIType.u32], returns: FFIType.i32 },

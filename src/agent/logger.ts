@@ -40,6 +40,8 @@ export function createLogger(options: LoggerOptions): ConsolaInstance {
   return createConsola({ reporters: [reporter], throttle: 0 });
 }
 
+const encoder = new TextEncoder();
+
 /** Lines kept before they are written at once, at most this many bytes. */
 const BUFFER_BYTES = 64 * 1024;
 /** What a reader that does not read may leave waiting, in bytes; newer lines are dropped. */
@@ -83,7 +85,7 @@ class LineBuffer {
 
   flush(): void {
     if (this.#lines.length > 0) {
-      const bytes = new TextEncoder().encode(this.#lines.join(""));
+      const bytes = encoder.encode(this.#lines.join(""));
       if (this.#waiting.length + bytes.length > MAX_WAITING_BYTES) {
         this.#dropped += this.#lines.length;
       } else {

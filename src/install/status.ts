@@ -1,6 +1,6 @@
 import { existsSync, lstatSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { openAgentLibc } from "../agent/agent-libc.ts";
+import { agentLibc } from "../agent/agent-libc.ts";
 import { inertText } from "../agent/inert-text.ts";
 import { queryAgent } from "../agent/agent-query.ts";
 import type { AgentQueryResult } from "../agent/agent-query.ts";
@@ -113,7 +113,7 @@ function agentStatus(socketPath: string, binDir: string): StatusItem {
   const socketOption = socketPath === DEFAULT_SOCKET_PATH ? "" : ` --socket ${socketPath}`;
   const start = `start the agent: ${join(binDir, "pika-agent")} run${socketOption}`;
   const name = `agent on ${socketPath}`;
-  const libc = openAgentLibc();
+  const libc = agentLibc();
   const state = probeSocketPath(libc, socketPath);
   switch (state.type) {
     case "live":

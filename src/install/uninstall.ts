@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from "node:fs";
 import { rm } from "node:fs/promises";
-import { openAgentLibc } from "../agent/agent-libc.ts";
+import { agentLibc } from "../agent/agent-libc.ts";
 import { queryAgent } from "../agent/agent-query.ts";
 import { DEFAULT_SOCKET_PATH } from "../datagram/login-datagram.ts";
 import { AGENT_UNIT_NAME } from "./agent-unit.ts";
@@ -177,7 +177,7 @@ async function purge(options: UninstallOptions, report: StepReporter): Promise<v
 
 /** An agent started by hand outside systemd keeps running after its files are gone. */
 function warnIfAgentRuns(socketPath: string, report: StepReporter): void {
-  const result = queryAgent(openAgentLibc(), socketPath, AGENT_QUERY_MS);
+  const result = queryAgent(agentLibc(), socketPath, AGENT_QUERY_MS);
   if (result.type !== "answered") return;
   report.warn(
     `an agent (pid ${result.answer.pid}) still listens on ${socketPath}; stop it: kill ${result.answer.pid}`,

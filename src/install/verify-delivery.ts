@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { openAgentLibc } from "../agent/agent-libc.ts";
+import { agentLibc } from "../agent/agent-libc.ts";
 import { probeSocketPath } from "../agent/socket-probe.ts";
 import { runCommand } from "./command-runner.ts";
 import { InstallError } from "./install-error.ts";
@@ -12,7 +12,7 @@ import { InstallError } from "./install-error.ts";
  * @throws {InstallError} When an agent listens but the installed hook gets no answer.
  */
 export function verifyDelivery(binDir: string, socketPath: string): string {
-  const state = probeSocketPath(openAgentLibc(), socketPath);
+  const state = probeSocketPath(agentLibc(), socketPath);
   if (state.type !== "live") {
     return `no agent listens on ${socketPath} yet: logins are reported once it runs`;
   }

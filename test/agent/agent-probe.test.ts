@@ -5,7 +5,7 @@
 import { chmod, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { afterEach, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { openAgentLibc } from "../../src/agent/agent-libc.ts";
+import { agentLibc } from "../../src/agent/agent-libc.ts";
 import { queryAgent } from "../../src/agent/agent-query.ts";
 import { AGENT_BINARY } from "../support/agent-process.ts";
 import { runHook, sshdEnviron } from "../support/hook-run.ts";
@@ -111,7 +111,7 @@ describe("queryAgent()", () => {
     expect(login.exitCode).toBe(0);
     await agent.waitForEvent((event) => event.username === "alice", 0, "the login of alice");
 
-    const result = queryAgent(openAgentLibc(), socketPath, 2000);
+    const result = queryAgent(agentLibc(), socketPath, 2000);
     expect(result).toMatchObject({
       type: "answered",
       answer: {
@@ -125,7 +125,7 @@ describe("queryAgent()", () => {
 
   test("says unreachable when nothing listens", async () => {
     const socketPath = join(await makeTempDir(), "absent.sock");
-    expect(queryAgent(openAgentLibc(), socketPath, 200).type).toBe("unreachable");
+    expect(queryAgent(agentLibc(), socketPath, 200).type).toBe("unreachable");
   });
 });
 

@@ -2,12 +2,12 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { LINUX, openAgentLibc, unixSocketAddress } from "../../src/agent/agent-libc.ts";
+import { agentLibc, LINUX, unixSocketAddress } from "../../src/agent/agent-libc.ts";
 import { startReceiver } from "../../src/agent/datagram-receiver.ts";
 import type { ReceivedDatagram } from "../../src/agent/datagram-receiver.ts";
 import { bindDatagramSocket } from "../../src/agent/socket-binding.ts";
 
-const libc = openAgentLibc();
+const libc = agentLibc();
 const directories: string[] = [];
 
 afterEach(() => {

@@ -46,7 +46,7 @@ console.log(JSON.stringify({ firstSentAt, lastSentAt: wallClock(), sent: count, 
 
 /** Login `number`: user `bench-NUMBER`, session `SESSION_BASE + NUMBER`. */
 function buildPayload(number: number): Uint8Array {
-  const environment = parsePamEnvironment(pamEnviron(`bench-${number}`));
+  const environment = parsePamEnvironment(`${pamEnviron(`bench-${number}`).join("\0")}\0`);
   const context = { parentPid: SESSION_BASE + number, now: Date.now() };
   const decision = buildLoginDatagram(environment, context);
   if (decision.type === "skip") throw new Error(`The fixture is not a login: ${decision.reason}`);

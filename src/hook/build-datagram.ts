@@ -34,7 +34,7 @@ export function buildLoginDatagram(
   if (stage === undefined) return { type: "skip", reason: `PAM_TYPE is "${pamType}"` };
 
   const service = environment.get("PAM_SERVICE") ?? "";
-  // indexOf, not includes: see splitEnvironBlock.
+  // indexOf, not includes: see parsePamEnvironment.
   if (service.indexOf("sshd") === -1)
     return { type: "skip", reason: `PAM_SERVICE is "${service}"` };
 

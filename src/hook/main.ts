@@ -1,7 +1,7 @@
 import { DEFAULT_SOCKET_PATH } from "../datagram/login-datagram.ts";
 import { buildLoginDatagram } from "./build-datagram.ts";
 import { encodeDatagram } from "./encode-datagram.ts";
-import { parsePamEnvironment, splitEnvironBlock } from "./pam-environment.ts";
+import { parsePamEnvironment } from "./pam-environment.ts";
 import { probeAgent } from "./probe-agent.ts";
 import { readEnvironBlock } from "./read-environ.ts";
 import { DEFAULT_SPOOL_DIR } from "../datagram/spool-location.ts";
@@ -26,11 +26,11 @@ const PROBE_WAIT_MS = 2000;
  * `pika-ssh-login-hook --probe [--socket PATH]`, run by `pika-agent install` and never by
  * PAM, asks the agent to answer and exits 0 when it did, 1 when it did not.
  */
-function main(argv: readonly string[]): number {
-  const options = readArguments(argv);
+function main(): number {
+  const options = readArguments(process.argv);
   if (options.isProbe) return probeAgent(options.socketPath, PROBE_WAIT_MS) ? 0 : 1;
 
-  const environment = parsePamEnvironment(splitEnvironBlock(readEnvironBlock()));
+  const environment = parsePamEnvironment(readEnvironBlock());
   const decision = buildLoginDatagram(environment, { parentPid: process.ppid, now: Date.now() });
   if (decision.type === "skip") return 0;
 
@@ -50,13 +50,15 @@ interface HookOptions {
 /**
  * Takes `--socket PATH`, `--spool DIR` (or `--socket=PATH`, `--spool=DIR`) from the pam.d
  * line, and `--probe`; other words are ignored. A loop rather than array methods, and
- * `indexOf` rather than `startsWith`: see `splitEnvironBlock`.
+ * `indexOf` rather than `startsWith`: see `parsePamEnvironment`.
+ *
+ * @param argv `process.argv`: the runtime's path and the program's come first.
  */
 function readArguments(argv: readonly string[]): HookOptions {
   let socketPath = DEFAULT_SOCKET_PATH;
   let spoolDir = DEFAULT_SPOOL_DIR;
   let isProbe = false;
-  for (let index = 0; index < argv.length; index++) {
+  for (let index = 2; index < argv.length; index++) {
     const word = argv[index] ?? "";
     if (word === "--socket") socketPath = argv[index + 1] ?? socketPath;
     else if (word.indexOf("--socket=") === 0) socketPath = word.slice("--socket=".length);
@@ -69,7 +71,7 @@ function readArguments(argv: readonly string[]): HookOptions {
 
 let exitCode = 0;
 try {
-  exitCode = main(process.argv.slice(2));
+  exitCode = main();
 } catch {
   // Nothing may reach the user or fail the login; the agent's counters show what is missing.
 }

@@ -7,7 +7,10 @@ import type { PamFixture } from "../support/pam-fixtures.ts";
 const NOW = 1_796_400_000_000;
 
 function build(environ: string[], parentPid = 4242) {
-  return buildLoginDatagram(parsePamEnvironment(environ), { parentPid, now: NOW });
+  return buildLoginDatagram(parsePamEnvironment(`${environ.join("\0")}\0`), {
+    parentPid,
+    now: NOW,
+  });
 }
 
 function sendOf(fixture: PamFixture) {

@@ -1,5 +1,6 @@
 /**
- * Times `pika-ssh-login-hook` side by side with an empty compiled Bun program and a C
+ * Times `pika-ssh-login-hook` side by side with an empty compiled Bun program, a minimal
+ * Bun program that only sends (`minimal-bun-sender.ts`: the floor Bun's FFI sets) and a C
  * program doing the same job, with the environment pam_exec really passes, while the agent
  * is up, down, frozen (SIGSTOP, queue full) and gone (a stale socket file). Runs are
  * interleaved, so machine noise hits every program alike, and timed from spawn to exit.
@@ -86,6 +87,13 @@ async function main(): Promise<number> {
       isHook: false,
     },
     { label: "pika-ssh-login-hook", path: HOOK, takesSocket: true, takesSpool: true, isHook: true },
+    {
+      label: "minimal Bun sender",
+      path: compileBunProgram("minimal-bun-sender.ts"),
+      takesSocket: true,
+      takesSpool: false,
+      isHook: false,
+    },
     ...values.compare.map((path) => ({
       label: relative(process.cwd(), path),
       path,
@@ -127,7 +135,7 @@ async function main(): Promise<number> {
       formatLatencyTable(rows),
       "",
       `${runs} runs per program per scenario after ${WARMUP_ROUNDS} untimed rounds, interleaved,` +
-        ` each timed with performance.now() around Bun.spawnSync; ${hyperfineNote}.` +
+        ` in a new random order each round, each timed with performance.now() around Bun.spawnSync; ${hyperfineNote}.` +
         " Every program's file was dropped from the page cache and read back once first.",
       `Receiver: ${receiverNote}. Environment: test/fixtures/pam-env/pty-open_session.json.` +
         ` Bun ${Bun.version}. Load average before: ${loadBefore}, after: ${loadNow()}.`,
@@ -162,8 +170,13 @@ async function measureScenarios(
 }
 
 /**
- * Runs every program once per round, starting each round with the next program, with the
- * hook's real environment, and returns each program's wall times in milliseconds.
+ * Runs every program once per round, in a new random order each round, with the hook's
+ * real environment, and returns each program's wall times in milliseconds.
+ *
+ * The order is shuffled, not rotated: a program that sends wakes the receiver, which may
+ * still be storing that datagram while the next program starts. In a fixed cycle the same
+ * program always follows the same one, so one program (the empty one, after the C sender)
+ * would always pay for that and another (the hook, after the empty one) never would.
  *
  * @throws When a program exits non-zero: a hook must always exit 0.
  */
@@ -172,9 +185,10 @@ function timeInterleaved(
   environment: Record<string, string>,
 ): number[][] {
   const samples = programs.map((): number[] => []);
+  const order = programs.map((_, index) => index);
   for (let round = -WARMUP_ROUNDS; round < runs; round++) {
-    for (let offset = 0; offset < programs.length; offset++) {
-      const index = (Math.max(round, 0) + offset) % programs.length;
+    shuffle(order);
+    for (const index of order) {
       const program = programs[index];
       if (program === undefined) continue;
 
@@ -197,6 +211,16 @@ function timeInterleaved(
     }
   }
   return samples;
+}
+
+/** Fisher–Yates, in place. */
+function shuffle(items: number[]): void {
+  for (let index = items.length - 1; index > 0; index--) {
+    const other = Math.floor(Math.random() * (index + 1));
+    const item = items[index] ?? 0;
+    items[index] = items[other] ?? 0;
+    items[other] = item;
+  }
 }
 
 /** The one-minute load average: other work on the machine shows in every figure. */
@@ -237,6 +261,20 @@ function compileEmptyBunProgram(): string {
   const outfile = join(work, "empty-bun");
   writeFileSync(source, "export {};\n");
   run([process.execPath, "build", ...COMPILE_FLAGS, source, "--outfile", outfile]);
+  return outfile;
+}
+
+/** Compiles a yardstick from `bench/` the way the hook is compiled. */
+function compileBunProgram(file: string): string {
+  const outfile = join(work, file.replace(/\.ts$/, ""));
+  run([
+    process.execPath,
+    "build",
+    ...COMPILE_FLAGS,
+    join(import.meta.dir, file),
+    "--outfile",
+    outfile,
+  ]);
   return outfile;
 }
 

@@ -49,7 +49,8 @@ export function judgeBudgets(rows: readonly LatencyRow[]): string[] {
     if (row.scenario === "agent up") {
       const ratio = ratioToBaseline(rows, row);
       verdicts.push(
-        `${verdict(ratio <= MAX_RATIO)}: agent up, hook median is ${ratio.toFixed(2)}× the` +
+        // Three decimals: at two, a 1.204 that fails would read as the budget itself.
+        `${verdict(ratio <= MAX_RATIO)}: agent up, hook median is ${ratio.toFixed(3)}× the` +
           ` empty Bun program's (budget ${MAX_RATIO}×)`,
       );
     }

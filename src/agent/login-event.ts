@@ -60,6 +60,8 @@ export type LoginEvent = Omit<ValidDatagram, "v" | "timestamp" | "status"> & {
   /** When the agent received the datagram (ms since the epoch). */
   receivedAt: number;
   sender: SenderCredentials;
+  /** It came through the spool, after the agent was back, rather than straight from the hook. */
+  late?: boolean;
 };
 
 /** Why a datagram was not accepted; each reason has its own counter. */

@@ -23,6 +23,10 @@ export function formatLoginLine(event: LoginEvent): string {
   if (event.sessionId !== undefined) details.push(`session ${inertText(event.sessionId)}`);
   if (event.status !== "success") details.push(`status ${inertText(event.status)}`);
   if (event.truncated === true) details.push("fields cut by the hook");
+  // A late event is logged when the agent takes it from the spool, not when it happened.
+  if (event.late === true) {
+    details.push(`late through the spool, happened ${new Date(event.timestamp).toISOString()}`);
+  }
   return `${words.join(" ")} (${details.join(", ")})`;
 }
 

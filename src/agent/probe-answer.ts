@@ -1,15 +1,15 @@
-import type { ProbeAnswer } from "../datagram/agent-probe.ts";
+import type { EventInBrief, ProbeAnswer } from "../datagram/agent-probe.ts";
 import { LINUX } from "./agent-libc.ts";
 import type { AgentLibc } from "./agent-libc.ts";
 import type { AgentCounters } from "./agent-counters.ts";
-import type { LoginEvent } from "./login-event.ts";
 
 /** What the agent knows about itself when it answers a probe. */
 export interface AgentState {
   pid: number;
   startedAt: number;
   counters: AgentCounters;
-  lastLogin: LoginEvent | undefined;
+  /** The newest accepted event: this run's, else the newest the record held at start. */
+  lastLogin: EventInBrief | undefined;
 }
 
 /** Builds the answer to a probe from the agent's state. */

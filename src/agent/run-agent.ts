@@ -215,6 +215,8 @@ async function receiveUntilStopped(
   // Judge every datagram as it arrives; each lands in exactly one counter.
   let failure: string | undefined;
   const startedAt = Date.now();
+  // Probes name the newest login; until this run stores one, the record's from before.
+  const newestAtStart = record.newestEvent();
   let isJitReluctant = true;
   const receiver = startReceiver(libc, socket.fd, {
     onDatagram(message) {
@@ -225,7 +227,8 @@ async function receiveUntilStopped(
       }
       pipeline.countProbe();
       if (message.replyTo === null) return;
-      const state = { pid: process.pid, startedAt, counters, lastLogin: pipeline.lastLogin };
+      const lastLogin = pipeline.lastLogin ?? newestAtStart;
+      const state = { pid: process.pid, startedAt, counters, lastLogin };
       sendProbeAnswer(libc, socket.fd, message.replyTo, buildProbeAnswer(verdict.nonce, state));
     },
     onFailure(reason) {

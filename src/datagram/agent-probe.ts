@@ -31,8 +31,16 @@ export interface ProbeAnswer {
     /** Stored events not announced because the queue behind the record was full. */
     overflowed: number;
   };
-  /** The newest accepted event, in brief. */
-  lastLogin?: { type: string; username: string; ip?: string; receivedAt: number };
+  /** The newest accepted event, in brief: this run's, or the record's from before it. */
+  lastLogin?: EventInBrief;
+}
+
+/** An accepted event in brief, as a probe answer and `status` show it. */
+export interface EventInBrief {
+  type: string;
+  username: string;
+  ip?: string | undefined;
+  receivedAt: number;
 }
 
 /** The longest nonce the agent echoes. */

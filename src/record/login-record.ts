@@ -1,5 +1,6 @@
 import type { Database } from "bun:sqlite";
 import * as v from "valibot";
+import type { EventInBrief } from "../datagram/agent-probe.ts";
 import type { AddressRange } from "./address-range.ts";
 import { openWritableDatabase } from "./record-database.ts";
 import { RecordError } from "./record-error.ts";
@@ -122,6 +123,18 @@ export class LoginRecord {
     });
     // Take the write lock at BEGIN, where the busy timeout applies, not halfway through.
     this.#append = append.immediate;
+  }
+
+  /** The newest stored event in brief, or `undefined` when the record holds none. */
+  newestEvent(): EventInBrief | undefined {
+    const row = this.#db
+      .query<{ type: string; username: string; ip: string | null; receivedAt: number }, []>(
+        "SELECT type, username, ip, received_at AS receivedAt FROM events ORDER BY received_at DESC, id DESC LIMIT 1",
+      )
+      .get();
+    if (row === null) return undefined;
+    const { type, username, ip, receivedAt } = row;
+    return ip === null ? { type, username, receivedAt } : { type, username, ip, receivedAt };
   }
 
   /**

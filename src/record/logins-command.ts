@@ -12,8 +12,9 @@ export const LOGINS_HELP = `Usage: pika-agent logins [--user U] [--ip ADDR|CIDR]
                          [--limit N] [--active] [--json] [--db PATH]
 
 List recorded SSH sessions, newest first, like last: user, origin, source port, method and
-key type, key fingerprint, start, end and duration. An end of "gone" means the session's
-close never came (sshd or the machine was killed) and the agent gave it up.
+key type, key fingerprint, start, end and duration (3s, 4m 05s, 1h 02m, 3d 07h). An end of
+"gone" means the session's close never came (sshd or the machine was killed) and the agent
+gave it up.
 
 Options:
   --user U        only sessions of this user
@@ -24,7 +25,8 @@ Options:
   --limit N       at most N sessions (default ${DEFAULT_LOGINS_LIMIT})
   --active        only sessions still open
   --json          print the sessions as a JSON array
-  --db PATH       the record to read (default ${DEFAULT_DB_PATH})`;
+  --db PATH       the record to read (default ${DEFAULT_DB_PATH})
+  --help          show this help`;
 
 /** Exit codes: 0 listed (perhaps nothing), 1 the record cannot be read, 2 bad flags. */
 const EXIT_FAILED = 1;

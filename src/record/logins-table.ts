@@ -39,15 +39,17 @@ export function formatLoginsTable(
 }
 
 /**
- * Formats a duration the way the table shows it: `MM:SS` under an hour (`00:03` is three
- * seconds), `Hh MMm` under a day (`1h 02m`), `Dd HHh` beyond (`3d 07h`).
+ * Formats a duration the way the table shows it, every figure with its unit so that none
+ * reads as `last`'s hours and minutes: `3s` and `4m 05s` under an hour, `1h 02m` under a
+ * day, `3d 07h` beyond.
  */
 export function formatDuration(ms: number): string {
   const seconds = Math.floor(Math.max(0, ms) / 1000);
   const minutes = Math.floor(seconds / 60);
   const hours = Math.floor(minutes / 60);
   const days = Math.floor(hours / 24);
-  if (hours === 0) return `${pad(minutes)}:${pad(seconds % 60)}`;
+  if (minutes === 0) return `${seconds}s`;
+  if (hours === 0) return `${minutes}m ${pad(seconds % 60)}s`;
   if (days === 0) return `${hours}h ${pad(minutes % 60)}m`;
   return `${days}d ${pad(hours % 24)}h`;
 }

@@ -1,10 +1,7 @@
 import type { LoginEvent } from "../agent/login-event.ts";
 
-/** An accepted event as the record takes it: the agent's event, and whether it came late. */
-export type RecordedEvent = LoginEvent & {
-  /** It came through the spool, after the agent was back, rather than straight from the hook. */
-  late?: boolean;
-};
+/** An accepted event as the record takes it: the agent's event, `late` included. */
+export type RecordedEvent = LoginEvent;
 
 /** How a login authenticated, summed up for the columns `logins` shows. */
 export interface AuthSummary {

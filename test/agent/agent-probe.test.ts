@@ -123,6 +123,31 @@ describe("queryAgent()", () => {
     });
   });
 
+  test("names the record's newest login after a restart, before any new one", async () => {
+    const { agent, socketPath } = await startAgent();
+    for (const user of ["alice", "bob"]) {
+      const login = await runHook(
+        sshdEnviron(`PAM_USER=${user}`, "SSH_CONNECTION=192.0.2.9 5555 192.0.2.1 22"),
+        ["--socket", socketPath],
+      );
+      expect(login.exitCode).toBe(0);
+      await agent.waitForEvent((event) => event.username === user, 0, `the login of ${user}`);
+    }
+    await agent.stop();
+
+    // Same socket directory, so the same record.
+    const { agent: restarted } = await startAgent(socketPath);
+    const result = queryAgent(agentLibc(), socketPath, 2000);
+    expect(result).toMatchObject({
+      type: "answered",
+      answer: {
+        pid: restarted.pid,
+        counters: { accepted: 2 },
+        lastLogin: { type: "open", username: "bob", ip: "192.0.2.9" },
+      },
+    });
+  });
+
   test("says unreachable when nothing listens", async () => {
     const socketPath = join(await makeTempDir(), "absent.sock");
     expect(queryAgent(agentLibc(), socketPath, 200).type).toBe("unreachable");

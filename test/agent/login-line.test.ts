@@ -34,6 +34,14 @@ describe("formatLoginLine()", () => {
     );
   });
 
+  test("marks an event that came late through the spool with the time it happened", () => {
+    const line = formatLoginLine({ ...EVENT, late: true, timestamp: Date.UTC(2026, 11, 4, 21) });
+    expect(line).toEndWith(
+      "(sshd, session 4242, late through the spool, happened 2026-12-04T21:00:00.000Z)",
+    );
+    expect(formatLoginLine(EVENT)).not.toContain("late");
+  });
+
   test("stays one line whatever the user name holds (A3)", () => {
     const line = formatLoginLine({ ...EVENT, username: "x\n[ALERT] fake\u001b[2J\u202e" });
     for (const raw of ["\n", "\u001b", "\u202e"]) expect(line).not.toContain(raw);

@@ -52,7 +52,7 @@ describe("formatLoginsTable()", () => {
       ),
     ).toEqual([
       "USER   FROM         PORT   METHOD                 FINGERPRINT  START             END              DURATION",
-      "root   203.0.113.7  50022  publickey ssh-ed25519  SHA256:abc   2024-06-03 14:02  14:05            03:00",
+      "root   203.0.113.7  50022  publickey ssh-ed25519  SHA256:abc   2024-06-03 14:02  14:05            3m 00s",
       "alice  2001:db8::5  40001  password               -            2024-06-03 14:02  still logged in  -",
     ]);
   });
@@ -125,10 +125,13 @@ describe("formatLoginsTable()", () => {
 });
 
 describe("formatDuration()", () => {
-  test("writes minutes and seconds under an hour", () => {
-    expect(formatDuration(0)).toBe("00:00");
-    expect(formatDuration(3000)).toBe("00:03");
-    expect(formatDuration(59 * 60_000 + 59_999)).toBe("59:59");
+  test("writes seconds under a minute, then minutes and seconds under an hour", () => {
+    expect(formatDuration(0)).toBe("0s");
+    expect(formatDuration(3000)).toBe("3s");
+    expect(formatDuration(59_999)).toBe("59s");
+    expect(formatDuration(60_000)).toBe("1m 00s");
+    expect(formatDuration(4 * 60_000 + 5000)).toBe("4m 05s");
+    expect(formatDuration(59 * 60_000 + 59_999)).toBe("59m 59s");
   });
 
   test("writes hours and minutes under a day, then days and hours", () => {
@@ -139,7 +142,7 @@ describe("formatDuration()", () => {
   });
 
   test("writes a negative duration, from a clock that stepped back, as zero", () => {
-    expect(formatDuration(-5000)).toBe("00:00");
+    expect(formatDuration(-5000)).toBe("0s");
   });
 });
 

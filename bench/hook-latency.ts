@@ -51,6 +51,8 @@ interface Scenario {
   name: string;
   /** Makes the socket path look the way the scenario needs; returns the receiver to stop. */
   setUp: () => Promise<Receiver | undefined>;
+  /** Changes the captured environment for this scenario. */
+  environment?: (captured: Record<string, string>) => Record<string, string>;
 }
 
 const { values } = parseArgs({
@@ -116,6 +118,7 @@ async function main(): Promise<number> {
     { name: "agent down", setUp: () => Promise.resolve(undefined) },
     { name: "agent frozen", setUp: async () => freeze(await start(), minimalC) },
     { name: "refused", setUp: async () => leaveStaleSocket(await start()) },
+    { name: "huge fields", setUp: start, environment: hugeFields },
   ];
 
   // Measure, then report: the table, how it was measured, then the verdicts.
@@ -151,12 +154,13 @@ async function measureScenarios(
   scenarios: readonly Scenario[],
   programs: readonly Program[],
 ): Promise<LatencyRow[]> {
-  const environment = loadPamEnvironment();
+  const captured = loadPamEnvironment();
   const rows: LatencyRow[] = [];
   for (const scenario of scenarios) {
     console.error(`${scenario.name}: ${runs} runs of ${programs.length} programs`);
     rmSync(socketPath, { force: true });
     receiver = await scenario.setUp();
+    const environment = scenario.environment?.(captured) ?? captured;
     const samples = timeInterleaved(programs, environment);
     await receiver?.kill();
     receiver = undefined;
@@ -237,6 +241,26 @@ function loadPamEnvironment(): Record<string, string> {
     env[entry.slice(0, equals)] = entry.slice(equals + 1);
   }
   return env;
+}
+
+/**
+ * The captured login with every field the hook cuts near the kernel's limit for one
+ * environment string (128 KiB): four PAM items of 60,000 two-byte characters, ports of
+ * 60,000 digits and eight authentication steps. The hook must still send, cut to fit,
+ * well within its 50 ms.
+ */
+function hugeFields(captured: Record<string, string>): Record<string, string> {
+  const huge = "\u0100".repeat(60_000);
+  const digits = "9".repeat(60_000);
+  return {
+    ...captured,
+    PAM_USER: huge,
+    PAM_TTY: huge,
+    PAM_RHOST: huge,
+    PAM_SERVICE: `sshd${huge}`,
+    SSH_CONNECTION: `203.0.113.7 ${digits} 192.0.2.10 ${digits}`,
+    SSH_AUTH_INFO_0: (captured.SSH_AUTH_INFO_0 ?? "password\n").repeat(8),
+  };
 }
 
 /**

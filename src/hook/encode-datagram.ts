@@ -53,8 +53,18 @@ function cutAuthStep(step: AuthStep, cap: number): AuthStep {
   return cut;
 }
 
-/** Cuts by code points, so no surrogate pair is split. */
+/**
+ * Keeps the first `cap` code points, so no surrogate pair is split. It walks `cap` code
+ * points and no further: a field may be hundreds of kilobytes, and the hook has 50 ms.
+ */
 function cutText(text: string, cap: number): string {
   if (text.length <= cap) return text;
-  return Array.from(text).slice(0, cap).join("");
+  let end = 0;
+  for (let kept = 0; kept < cap && end < text.length; kept++) {
+    const code = text.charCodeAt(end);
+    const next = text.charCodeAt(end + 1);
+    const isPair = code >= 0xd800 && code <= 0xdbff && next >= 0xdc00 && next <= 0xdfff;
+    end += isPair ? 2 : 1;
+  }
+  return text.slice(0, end);
 }

@@ -47,6 +47,24 @@ describe("encodeDatagram()", () => {
     expect(decode(bytes)).toMatchObject({ v: 1, type: "close", truncated: true });
   });
 
+  test("keeps a prefix of whole code points, as Array.from counts them, on random text", () => {
+    const pieces = ["a", "é", "😀", "\u0001", "中", "\ud800", "\udc00"];
+    for (let round = 0; round < 200; round++) {
+      let username = "";
+      const length = 3000 + Math.floor(Math.random() * 3000);
+      for (let index = 0; index < length; index++) {
+        username += pieces[Math.floor(Math.random() * pieces.length)];
+      }
+      const sent: unknown = JSON.parse(
+        decoder.decode(encodeDatagram({ v: 1, type: "open", username })),
+      );
+      const kept = (sent as { username: string }).username;
+      const points = Array.from(kept).length;
+      expect([512, 128, 16]).toContain(points);
+      expect(kept).toBe(Array.from(username).slice(0, points).join(""));
+    }
+  });
+
   test("never splits a surrogate pair when it cuts", () => {
     const bytes = encodeDatagram({ v: 1, type: "open", username: "😀".repeat(3000) });
     const username = decode(bytes).username ?? "";

@@ -83,8 +83,16 @@ export class EventPipeline {
     } else {
       this.#pending.push(isLate ? { ...verdict.event, late: true } : verdict.event);
       if (isLate) this.#count("spooled");
+      if (verdict.note !== undefined) this.#noteLeftOut(verdict.event, verdict.note);
     }
     this.#schedule();
+  }
+
+  #noteLeftOut(event: LoginEvent, note: string): void {
+    this.#options.trouble.add(
+      "accepted, a field left out",
+      `Accepted a login of ${inertText(event.username)}, a field left out: ${inertText(note)}`,
+    );
   }
 
   /** Counts a probe, which is answered but never stored as a login. */
@@ -119,6 +127,7 @@ export class EventPipeline {
       return;
     }
     const event = { ...verdict.event, late: true };
+    if (verdict.note !== undefined) this.#noteLeftOut(event, verdict.note);
     // Throws before anything in memory changed.
     this.#options.record.appendBatch([event], { received: 1, spooled: 1, accepted: 1 });
     const { counters } = this.#options;

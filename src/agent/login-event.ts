@@ -77,7 +77,12 @@ export type RejectReason =
 
 /** The verdict on one datagram. */
 export type DatagramVerdict =
-  | { type: "accepted"; event: LoginEvent }
+  | {
+      type: "accepted";
+      event: LoginEvent;
+      /** What was left out of a login that was kept, to be logged. */
+      note?: string;
+    }
   | { type: "probe"; nonce: string }
   | { type: "rejected"; reason: RejectReason; detail: string };
 
@@ -150,7 +155,15 @@ function stampEvent(
         delete event.ip;
         break;
       case "invalid":
-        return reject("invalid-field", `ip: "${datagram.ip}" is not an IP address`);
+        // A login is worth more than one bad field: it is kept, and the text goes where a
+        // name belongs (the original hook sends PAM_RHOST as ip, a name under UseDNS).
+        delete event.ip;
+        event.rhost ??= datagram.ip;
+        return {
+          type: "accepted",
+          event,
+          note: `ip "${datagram.ip}" is not an IP address; kept the login without it`,
+        };
     }
   }
   return { type: "accepted", event };

@@ -76,25 +76,46 @@ function sessionStageOf(pamType: string): SessionStage | undefined {
  * (`client-ip client-port server-ip server-port`). Without it (OpenSSH before 8.0), a
  * numeric `PAM_RHOST` stands in for the client address. sshd writes `UNKNOWN 65535` when
  * the connection is not a socket; that origin is left out rather than guessed.
+ *
+ * `SSH_CONNECTION` is an environment variable, which a user's `~/.pam_environment` can
+ * override where `pam_env` reads it; `PAM_RHOST` is a PAM item, which pam_exec appends
+ * last. sshd writes the same text in both unless `UseDNS` gave a name, so when both are
+ * numeric and differ, the PAM item is taken and nothing else of the variable is believed.
+ * A port that is not one to five ASCII digits is left out.
  */
 function setConnectionFields(
   datagram: LoginDatagram,
   environment: ReadonlyMap<string, string>,
 ): void {
   const [ip, port, serverIp, serverPort] = splitWords(environment.get("SSH_CONNECTION") ?? "");
+  const rhost = environment.get("PAM_RHOST");
+  const isRhostNumeric = rhost !== undefined && isNumericAddress(rhost);
 
   if (ip !== undefined && isNumericAddress(ip)) {
+    if (isRhostNumeric && rhost !== ip) {
+      datagram.ip = rhost;
+      return;
+    }
     datagram.ip = ip;
-    if (port !== undefined) datagram.port = port;
-  } else if (ip === undefined) {
-    const rhost = environment.get("PAM_RHOST");
-    if (rhost !== undefined && isNumericAddress(rhost)) datagram.ip = rhost;
+    if (port !== undefined && isPortNumber(port)) datagram.port = port;
+  } else if (ip === undefined && isRhostNumeric) {
+    datagram.ip = rhost;
   }
 
   if (serverIp !== undefined && isNumericAddress(serverIp)) {
     datagram.serverIp = serverIp;
-    if (serverPort !== undefined) datagram.serverPort = serverPort;
+    if (serverPort !== undefined && isPortNumber(serverPort)) datagram.serverPort = serverPort;
   }
+}
+
+/** One to five ASCII digits: what sshd writes for a port (its `UNKNOWN` origin has 65535). */
+function isPortNumber(text: string): boolean {
+  if (text.length === 0 || text.length > 5) return false;
+  for (let index = 0; index < text.length; index++) {
+    const code = text.charCodeAt(index);
+    if (code < 0x30 || code > 0x39) return false;
+  }
+  return true;
 }
 
 function setIfPresent(

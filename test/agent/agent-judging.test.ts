@@ -54,7 +54,6 @@ const REJECTED_DATAGRAMS: [string, string | Uint8Array, string][] = [
   ["no username", '{"ip":"192.0.2.1"}', "invalid-field"],
   ["a username only under __proto__", '{"__proto__":{"username":"root"}}', "invalid-field"],
   ["an unknown version", '{"v":2,"username":"root"}', "invalid-field"],
-  ["a host name as ip", '{"username":"root","ip":"host.example"}', "invalid-field"],
   ["an empty datagram", "", "empty"],
   ["4097 bytes", datagramOfSize(MAX_DATAGRAM_BYTES + 1), "too-large"],
   ["5000 bytes", datagramOfSize(5000), "too-large"],
@@ -137,6 +136,20 @@ describe("pika-agent run judging datagrams", () => {
       expect(warnings).toHaveLength(1);
     },
   );
+
+  test("agent keeps a login whose ip is not an address, says what it left out", async () => {
+    const { agent, socketPath } = await startAgent();
+    sendDatagram(socketPath, '{"username":"carol","ip":"999.1.1.1"}');
+
+    const events = await eventsBeforeMarker(agent, socketPath);
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({ username: "carol", rhost: "999.1.1.1" });
+    expect(events[0] && "ip" in events[0]).toBe(false);
+    expect(await stopAndCount(agent)).toMatchObject({ accepted: 2, rejected: 0 });
+    const notes = agent.stderr.lines.filter((line) => line.includes("a field left out"));
+    expect(notes).toHaveLength(1);
+    expect(notes[0]).toContain('ip "999.1.1.1" is not an IP address');
+  });
 
   test.each(ACCEPTED_DATAGRAMS)("agent accepts %s", async (_label, payload, check) => {
     const { agent, socketPath } = await startAgent();
@@ -253,16 +266,21 @@ describe("pika-agent run logging hostile text", () => {
     expect(logLines.filter(hasUnsafeCharacter)).toEqual([]);
   });
 
-  test("agent logs a rejected datagram's hostile text as one inert line", async () => {
+  test("agent keeps a login whose ip is hostile text, and logs that text inert", async () => {
     const { agent, socketPath } = await startAgent();
     const ip = "192.0.2.1\n[ALERT] fake\u001b[31m\u202E";
     sendDatagram(socketPath, JSON.stringify({ username: "alice", ip }));
 
-    expect(await eventsBeforeMarker(agent, socketPath)).toEqual([]);
+    const events = await eventsBeforeMarker(agent, socketPath);
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({ username: "alice", rhost: ip });
     expect(await agent.stop()).toBe(0);
-    const warnings = agent.stderr.lines.filter((line) => line.includes("192.0.2.1"));
-    expect(warnings).toHaveLength(1);
-    expect(warnings[0]).toContain("[ALERT] fake");
+    const notes = agent.stderr.lines.filter((line) => line.includes("a field left out"));
+    expect(notes).toHaveLength(1);
+    expect(notes[0]).toContain("[ALERT] fake");
+    const logins = agent.stderr.lines.filter((line) => line.includes("login alice from"));
+    expect(logins).toHaveLength(1);
+    expect(logins[0]).toContain("[ALERT] fake");
     expect(agent.stderr.lines.filter(hasUnsafeCharacter)).toEqual([]);
   });
 });

@@ -97,11 +97,21 @@ describe("judgeDatagram()", () => {
     ['{"username":"root","port":-1}', "invalid-field"],
     ['{"username":"root","auth":"publickey"}', "invalid-field"],
     ['{"username":"root","timestamp":1e400}', "invalid-field"],
-    ['{"username":"root","ip":"host.example"}', "invalid-field"],
-    ['{"username":"root","ip":"999.1.1.1"}', "invalid-field"],
   ])("rejects %j as %s (A2)", (payload, reason) => {
     expect(judge(payload)).toMatchObject({ type: "rejected", reason });
   });
+
+  test.each(["host.example", "999.1.1.1", "01.02.03.04", "1:2:3:4:5:6:7:8:9"])(
+    "keeps a login whose ip %j is not an address, without the ip and with a note",
+    (ip) => {
+      const verdict = judge(JSON.stringify({ username: "root", ip }));
+      expect(verdict).toMatchObject({ type: "accepted", event: { username: "root", rhost: ip } });
+      expect(verdict.type === "accepted" && "ip" in verdict.event).toBe(false);
+      expect(verdict.type === "accepted" && verdict.note).toContain("is not an IP address");
+      const withHost = judge(JSON.stringify({ username: "root", ip, rhost: "host.example" }));
+      expect(withHost).toMatchObject({ type: "accepted", event: { rhost: "host.example" } });
+    },
+  );
 
   test("rejects invalid UTF-8", () => {
     expect(judge(new Uint8Array([0x7b, 0xff, 0xfe, 0x7d]))).toMatchObject({ reason: "not-utf8" });

@@ -122,6 +122,31 @@ describe("buildLoginDatagram() on the inputs that broke other hooks", () => {
     expect(decision.type === "send" && "port" in decision.datagram).toBe(false);
   });
 
+  test("a planted SSH_CONNECTION that contradicts a numeric PAM_RHOST is not believed", () => {
+    const decision = build([
+      ...base,
+      "SSH_CONNECTION=198.51.100.66 1 192.0.2.10 22",
+      "PAM_RHOST=203.0.113.7",
+    ]);
+    expect(decision.type === "send" && decision.datagram).toMatchObject({ ip: "203.0.113.7" });
+    for (const field of ["port", "serverIp", "serverPort"]) {
+      expect(decision.type === "send" && field in decision.datagram).toBe(false);
+    }
+  });
+
+  test.each(["notaport", "٥٠٠٢٢", "123456", "-1", "5e3"])(
+    'a port of "%s" is left out, the address kept',
+    (port) => {
+      const decision = build([...base, `SSH_CONNECTION=203.0.113.7 ${port} 192.0.2.10 ${port}`]);
+      expect(decision.type === "send" && decision.datagram).toMatchObject({
+        ip: "203.0.113.7",
+        serverIp: "192.0.2.10",
+      });
+      expect(decision.type === "send" && "port" in decision.datagram).toBe(false);
+      expect(decision.type === "send" && "serverPort" in decision.datagram).toBe(false);
+    },
+  );
+
   test("a host name in PAM_RHOST without SSH_CONNECTION gives no ip at all", () => {
     const decision = build([...base, "PAM_RHOST=host.example"]);
     expect(decision.type === "send" && decision.datagram.ip).toBeUndefined();

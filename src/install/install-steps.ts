@@ -4,6 +4,7 @@ import { describeFailure, runCommand } from "./command-runner.ts";
 import type { FileTransaction } from "./file-transaction.ts";
 import { InstallError } from "./install-error.ts";
 import type { InstallPlan } from "./install-plan.ts";
+import { findUserEnvironmentReads } from "./pam-config.ts";
 import type { RoleDetails } from "./install-record.ts";
 import type { StepReporter } from "./install-report.ts";
 import { findSshdServiceName, manualReloadHint, reloadSshdCommand } from "./service-manager.ts";
@@ -37,6 +38,14 @@ export function describePlan(plan: InstallPlan, report: StepReporter): void {
   }
   for (const binary of plan.binaries) report.info(`${binary.path}: ${binary.reason}`);
   if (plan.unit !== undefined) report.info(`write ${plan.unit.path} and start ${AGENT_UNIT_NAME}`);
+  for (const index of findUserEnvironmentReads(plan.pamSource.text)) {
+    report.warn(userEnvironmentWarning(plan.pamSource.path, index));
+  }
+}
+
+/** What `pam_env.so user_readenv=1` lets a user do to the hook, and what to do about it. */
+export function userEnvironmentWarning(path: string, index: number): string {
+  return `${path} line ${index + 1} has pam_env read users' ~/.pam_environment (user_readenv=1): a user can then set the environment of every pam_exec program at their login, pika's hook included (plant SSH_CONNECTION or SSH_AUTH_INFO_0, or run their own code as root through LD_PRELOAD). Left as it is; consider user_readenv=0, the PAM default`;
 }
 
 /** Puts both programs in the bin directory: links to the build, or copies. */

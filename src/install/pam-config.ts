@@ -68,6 +68,25 @@ export function removePamHook(text: string): string | undefined {
   return joinLines({ ...file, lines, hasFinalEol: lines.length === 0 ? false : file.hasFinalEol });
 }
 
+/**
+ * Finds the lines that have `pam_env` read users' own `~/.pam_environment`
+ * (`user_readenv=1`; Debian's sshd file has one). With it a user sets the environment of
+ * every pam_exec program at their login, pika's hook included: they can plant what the
+ * hook reads from the environment (not the `PAM_*` items pam_exec appends last) and, like
+ * for any pam_exec program, `LD_PRELOAD` or the runtime's own variables.
+ *
+ * @returns The lines' indexes, counted from 0.
+ */
+export function findUserEnvironmentReads(text: string): number[] {
+  const found: number[] = [];
+  splitLines(text).lines.forEach((line, index) => {
+    const words = line.replace(/#.*$/, "").trim().split(/\s+/);
+    const isPamEnv = words.some((word) => word === "pam_env.so" || word.endsWith("/pam_env.so"));
+    if (isPamEnv && words.includes("user_readenv=1")) found.push(index);
+  });
+  return found;
+}
+
 /** Tells whether a line is one pika added. */
 export function isMarkedLine(line: string): boolean {
   return line.trimEnd().endsWith(PAM_MARK) && runsHook(line);

@@ -11,7 +11,7 @@ import { AGENT_UNIT_NAME, AGENT_UNIT_PATH } from "./agent-unit.ts";
 import { BINARY_NAMES } from "./binaries.ts";
 import { runCommand } from "./command-runner.ts";
 import { readManifest } from "./install-manifest.ts";
-import { isMarkedLine, runsHook } from "./pam-config.ts";
+import { findUserEnvironmentReads, isMarkedLine, runsHook } from "./pam-config.ts";
 import { SSHD_PAM_PATH } from "./pam-file.ts";
 import { detectServiceManager } from "./service-manager.ts";
 import { findSshd, readEffectiveSshdConfig } from "./sshd-probe.ts";
@@ -68,11 +68,18 @@ function pamStatus(): StatusItem {
   const name = `PAM line in ${SSHD_PAM_PATH}`;
   if (!existsSync(SSHD_PAM_PATH))
     return { name, isOk: false, detail: "no such file", next: "pika-agent install" };
-  const lines = readFileSync(SSHD_PAM_PATH, "utf8").split(/\r?\n/);
+  const text = readFileSync(SSHD_PAM_PATH, "utf8");
+  const lines = text.split(/\r?\n/);
+  // Not a fault of the wiring, so no failure: said beside it (see findUserEnvironmentReads).
+  const caveat = findUserEnvironmentReads(text)
+    .map((index) => `; line ${index + 1} lets users set the hook's environment (user_readenv=1)`)
+    .join("");
   const at = lines.findIndex((line) => isMarkedLine(line));
-  if (at !== -1) return { name, isOk: true, detail: `line ${at + 1}` };
+  if (at !== -1) return { name, isOk: true, detail: `line ${at + 1}${caveat}` };
   const byHand = lines.findIndex((line) => runsHook(line));
-  if (byHand !== -1) return { name, isOk: true, detail: `line ${byHand + 1}, added by hand` };
+  if (byHand !== -1) {
+    return { name, isOk: true, detail: `line ${byHand + 1}, added by hand${caveat}` };
+  }
   return { name, isOk: false, detail: "absent", next: "pika-agent install" };
 }
 

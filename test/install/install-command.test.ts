@@ -73,6 +73,13 @@ describe.skipIf(!canRun)("`pika-agent install` on Debian's stock configuration",
     ]);
     expect(installed.steps).toEqual([...INSTALL_STEPS]);
     expect(installed.exitCode).toBe(0);
+    // Debian's stock file has pam_env read users' ~/.pam_environment: install warns of it.
+    const readsUserEnvironment = stockPam
+      .split("\n")
+      .some((line) => /^[^#]*pam_env\.so.*\suser_readenv=1\b/.test(line));
+    expect(installed.output.includes("has pam_env read users' ~/.pam_environment")).toBe(
+      readsUserEnvironment,
+    );
   });
 
   test("`install` puts both programs in /usr/local/bin, linked to the build when root alone owns it", async () => {

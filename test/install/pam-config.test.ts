@@ -1,7 +1,13 @@
 import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { hookPamLine, PAM_MARK, planPamHook, removePamHook } from "../../src/install/pam-config.ts";
+import {
+  findUserEnvironmentReads,
+  hookPamLine,
+  PAM_MARK,
+  planPamHook,
+  removePamHook,
+} from "../../src/install/pam-config.ts";
 
 const HOOK = { hookPath: "/usr/local/bin/pika-ssh-login-hook" };
 const DEBIAN_SSHD = readFileSync(join(import.meta.dir, "..", "fixtures", "pam.d", "sshd"), "utf8");
@@ -72,5 +78,24 @@ describe("removePamHook()", () => {
   test("removes only the marked line, not one wired by hand", () => {
     const byHand = "session optional pam_exec.so quiet /usr/local/bin/pika-ssh-login-hook\n";
     expect(removePamHook(byHand)).toBeUndefined();
+  });
+});
+
+describe("findUserEnvironmentReads()", () => {
+  test("finds Debian's pam_env line that reads users' ~/.pam_environment, and only it", () => {
+    const found = findUserEnvironmentReads(DEBIAN_SSHD);
+    expect(found).toHaveLength(1);
+    expect(DEBIAN_SSHD.split("\n")[found[0] ?? -1]).toContain("pam_env.so user_readenv=1");
+  });
+
+  test("ignores comments, user_readenv=0 and other modules' arguments", () => {
+    const text = [
+      "# session required pam_env.so user_readenv=1",
+      "session required pam_env.so user_readenv=0",
+      "session optional pam_exec.so user_readenv=1 /bin/true",
+      "auth required /lib/security/pam_env.so user_readenv=1 # read at auth",
+      "-session optional pam_env.so  user_readenv=1",
+    ].join("\n");
+    expect(findUserEnvironmentReads(text)).toEqual([3, 4]);
   });
 });

@@ -88,7 +88,16 @@ describe.skipIf(!canRun)("`pika-agent status`", () => {
     expect([...items.values()].filter((item) => !item.isOk)).toEqual([]);
     const pamLines = (await running().readFile("/etc/pam.d/sshd")).split("\n");
     const hookLineNumber = pamLines.findIndex((line) => line.includes("pika-ssh-login-hook")) + 1;
-    expect(items.get("PAM line in /etc/pam.d/sshd")?.detail).toBe(`line ${hookLineNumber}`);
+    // Debian's stock file has pam_env read users' ~/.pam_environment: said beside the line.
+    const caveats = pamLines
+      .map((line, index) => ({ line, number: index + 1 }))
+      .filter(({ line }) => /^[^#]*pam_env\.so.*\suser_readenv=1\b/.test(line))
+      .map(
+        ({ number }) => `; line ${number} lets users set the hook's environment (user_readenv=1)`,
+      );
+    expect(items.get("PAM line in /etc/pam.d/sshd")?.detail).toBe(
+      `line ${hookLineNumber}${caveats.join("")}`,
+    );
   });
 
   test("after uninstall exits 1 again", async () => {

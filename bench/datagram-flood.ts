@@ -12,7 +12,7 @@
  */
 import { ptr } from "bun:ffi";
 import { agentLibc, LINUX, unixSocketAddress } from "../src/agent/agent-libc.ts";
-import { buildLoginDatagram } from "../src/hook/build-datagram.ts";
+import { buildLoginDatagram, HOOK_VARIABLES } from "../src/hook/build-datagram.ts";
 import { encodeDatagram } from "../src/hook/encode-datagram.ts";
 import { parsePamEnvironment } from "../src/hook/pam-environment.ts";
 import { pamEnviron } from "./pam-fixture.ts";
@@ -46,7 +46,10 @@ console.log(JSON.stringify({ firstSentAt, lastSentAt: wallClock(), sent: count, 
 
 /** Login `number`: user `bench-NUMBER`, session `SESSION_BASE + NUMBER`. */
 function buildPayload(number: number): Uint8Array {
-  const environment = parsePamEnvironment(`${pamEnviron(`bench-${number}`).join("\0")}\0`);
+  const environment = parsePamEnvironment(
+    `${pamEnviron(`bench-${number}`).join("\0")}\0`,
+    HOOK_VARIABLES,
+  );
   const context = { parentPid: SESSION_BASE + number, now: Date.now() };
   const decision = buildLoginDatagram(environment, context);
   if (decision.type === "skip") throw new Error(`The fixture is not a login: ${decision.reason}`);

@@ -158,7 +158,7 @@ function stampEvent(
         // A login is worth more than one bad field: it is kept, and the text goes where a
         // name belongs (the original hook sends PAM_RHOST as ip, a name under UseDNS).
         delete event.ip;
-        event.rhost ??= datagram.ip;
+        if (event.rhost === undefined || event.rhost === "") event.rhost = datagram.ip;
         return {
           type: "accepted",
           event,

@@ -32,6 +32,7 @@ export function formatLoginLine(event: LoginEvent): string {
 
 function origin(event: LoginEvent): string {
   if (event.ip !== undefined) return inertText(event.ip);
-  if (event.rhost !== undefined && event.rhost !== "UNKNOWN") return inertText(event.rhost);
+  const { rhost } = event;
+  if (rhost !== undefined && rhost !== "" && rhost !== "UNKNOWN") return inertText(rhost);
   return "an unknown origin";
 }

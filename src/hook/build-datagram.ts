@@ -4,6 +4,17 @@ import { parseAuthInfo } from "./auth-info.ts";
 import { isNumericAddress } from "./numeric-address.ts";
 import { splitWords } from "./whitespace.ts";
 
+/** Every variable `buildLoginDatagram` reads; the hook keeps no others. */
+export const HOOK_VARIABLES: readonly string[] = [
+  "PAM_TYPE",
+  "PAM_SERVICE",
+  "PAM_USER",
+  "PAM_TTY",
+  "PAM_RHOST",
+  "SSH_CONNECTION",
+  "SSH_AUTH_INFO_0",
+];
+
 /** What the hook should do with one PAM call. */
 export type HookDecision =
   { type: "send"; datagram: LoginDatagram } | { type: "skip"; reason: string };
@@ -72,16 +83,17 @@ function sessionStageOf(pamType: string): SessionStage | undefined {
 }
 
 /**
- * Sets the client and server address and port from `SSH_CONNECTION`
- * (`client-ip client-port server-ip server-port`). Without it (OpenSSH before 8.0), a
- * numeric `PAM_RHOST` stands in for the client address. sshd writes `UNKNOWN 65535` when
- * the connection is not a socket; that origin is left out rather than guessed.
+ * Sets the client and server address and port.
  *
- * `SSH_CONNECTION` is an environment variable, which a user's `~/.pam_environment` can
- * override where `pam_env` reads it; `PAM_RHOST` is a PAM item, which pam_exec appends
- * last. sshd writes the same text in both unless `UseDNS` gave a name, so when both are
- * numeric and differ, the PAM item is taken and nothing else of the variable is believed.
- * A port that is not one to five ASCII digits is left out.
+ * `PAM_RHOST` is a PAM item, which pam_exec appends last; `SSH_CONNECTION`
+ * (`client-ip client-port server-ip server-port`) is an environment variable, which a
+ * user's `~/.pam_environment` can plant where `pam_env` reads it. sshd writes the same
+ * address in both unless `UseDNS` put a name in `PAM_RHOST`. So a numeric `PAM_RHOST` is
+ * the client address, and the rest of `SSH_CONNECTION` is believed only when it names that
+ * same address. A name in `PAM_RHOST`, or none, leaves `SSH_CONNECTION` unchecked: it is
+ * then the only numeric address there is. sshd writes `UNKNOWN 65535` when the connection
+ * is not a socket; that origin is left out rather than guessed. A port that is not a port
+ * number is left out.
  */
 function setConnectionFields(
   datagram: LoginDatagram,
@@ -89,33 +101,33 @@ function setConnectionFields(
 ): void {
   const [ip, port, serverIp, serverPort] = splitWords(environment.get("SSH_CONNECTION") ?? "");
   const rhost = environment.get("PAM_RHOST");
-  const isRhostNumeric = rhost !== undefined && isNumericAddress(rhost);
 
-  if (ip !== undefined && isNumericAddress(ip)) {
-    if (isRhostNumeric && rhost !== ip) {
-      datagram.ip = rhost;
-      return;
-    }
-    datagram.ip = ip;
-    if (port !== undefined && isPortNumber(port)) datagram.port = port;
-  } else if (ip === undefined && isRhostNumeric) {
+  if (rhost !== undefined && isNumericAddress(rhost)) {
     datagram.ip = rhost;
+    if (ip !== rhost) return;
+  } else if (ip !== undefined && isNumericAddress(ip)) {
+    datagram.ip = ip;
+  } else {
+    return;
   }
-
+  if (port !== undefined && isPortNumber(port)) datagram.port = port;
   if (serverIp !== undefined && isNumericAddress(serverIp)) {
     datagram.serverIp = serverIp;
     if (serverPort !== undefined && isPortNumber(serverPort)) datagram.serverPort = serverPort;
   }
 }
 
-/** One to five ASCII digits: what sshd writes for a port (its `UNKNOWN` origin has 65535). */
+/** A port as sshd prints one: 0 to 65535 in ASCII digits, without leading zeros. */
 function isPortNumber(text: string): boolean {
   if (text.length === 0 || text.length > 5) return false;
+  if (text.length > 1 && text.charCodeAt(0) === 0x30) return false;
+  let value = 0;
   for (let index = 0; index < text.length; index++) {
     const code = text.charCodeAt(index);
     if (code < 0x30 || code > 0x39) return false;
+    value = value * 10 + (code - 0x30);
   }
-  return true;
+  return value <= 65_535;
 }
 
 function setIfPresent(

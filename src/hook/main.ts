@@ -1,5 +1,5 @@
 import { DEFAULT_SOCKET_PATH } from "../datagram/login-datagram.ts";
-import { buildLoginDatagram } from "./build-datagram.ts";
+import { buildLoginDatagram, HOOK_VARIABLES } from "./build-datagram.ts";
 import { encodeDatagram } from "./encode-datagram.ts";
 import { parsePamEnvironment } from "./pam-environment.ts";
 import { probeAgent } from "./probe-agent.ts";
@@ -30,7 +30,7 @@ function main(): number {
   const options = readArguments(process.argv);
   if (options.isProbe) return probeAgent(options.socketPath, PROBE_WAIT_MS) ? 0 : 1;
 
-  const environment = parsePamEnvironment(readEnvironBlock());
+  const environment = parsePamEnvironment(readEnvironBlock(), HOOK_VARIABLES);
   const decision = buildLoginDatagram(environment, { parentPid: process.ppid, now: Date.now() });
   if (decision.type === "skip") return 0;
 

@@ -11,10 +11,12 @@
  * those microseconds are a share of the hook's start-up budget.
  *
  * @param block The file's bytes, decoded as UTF-8. A missing final NUL is tolerated.
- * @returns Each name mapped to its last value; entries without `=`, or starting with it,
- *   are ignored. Values keep everything after the first `=`, newlines included.
+ * @param names The names to keep. Only these are stored: a planted environment of a
+ *   hundred thousand other names costs a comparison each, not a map entry.
+ * @returns Each kept name mapped to its last value; entries without `=`, or starting with
+ *   it, are ignored. Values keep everything after the first `=`, newlines included.
  */
-export function parsePamEnvironment(block: string): Map<string, string> {
+export function parsePamEnvironment(block: string, names: readonly string[]): Map<string, string> {
   const environment = new Map<string, string>();
   // The next `=` at or after `start`, kept from entry to entry: searched again only once
   // passed, so a block of entries without `=` costs one scan, not one per entry.
@@ -25,9 +27,18 @@ export function parsePamEnvironment(block: string): Map<string, string> {
     if (equals < start) equals = block.indexOf("=", start);
     if (equals === -1) break;
     if (equals > start && equals < end) {
-      environment.set(block.slice(start, equals), block.slice(equals + 1, end));
+      const name = block.slice(start, equals);
+      if (isOneOf(name, names)) environment.set(name, block.slice(equals + 1, end));
     }
     start = end + 1;
   }
   return environment;
+}
+
+/** A loop, not `includes`: see above. */
+function isOneOf(name: string, names: readonly string[]): boolean {
+  for (let index = 0; index < names.length; index++) {
+    if (names[index] === name) return true;
+  }
+  return false;
 }

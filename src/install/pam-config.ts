@@ -70,7 +70,8 @@ export function removePamHook(text: string): string | undefined {
 
 /**
  * Finds the lines that have `pam_env` read users' own `~/.pam_environment`
- * (`user_readenv=1`; Debian's sshd file has one). With it a user sets the environment of
+ * (`user_readenv=1`, or any value that is not 0; Debian's sshd file has one). Lines of
+ * files the PAM file `@include`s are not read. With it a user sets the environment of
  * every pam_exec program at their login, pika's hook included: they can plant what the
  * hook reads from the environment (not the `PAM_*` items pam_exec appends last) and, like
  * for any pam_exec program, `LD_PRELOAD` or the runtime's own variables.
@@ -82,9 +83,16 @@ export function findUserEnvironmentReads(text: string): number[] {
   splitLines(text).lines.forEach((line, index) => {
     const words = line.replace(/#.*$/, "").trim().split(/\s+/);
     const isPamEnv = words.some((word) => word === "pam_env.so" || word.endsWith("/pam_env.so"));
-    if (isPamEnv && words.includes("user_readenv=1")) found.push(index);
+    if (isPamEnv && words.some((word) => turnsUserReadenvOn(word))) found.push(index);
   });
   return found;
+}
+
+/** pam_env reads `user_readenv=` with `atoi`: any value that starts with a non-zero number. */
+function turnsUserReadenvOn(word: string): boolean {
+  if (!word.startsWith("user_readenv=")) return false;
+  const value = Number.parseInt(word.slice("user_readenv=".length), 10);
+  return !Number.isNaN(value) && value !== 0;
 }
 
 /** Tells whether a line is one pika added. */

@@ -80,7 +80,7 @@ function pamStatus(): StatusItem {
   if (byHand !== -1) {
     return { name, isOk: true, detail: `line ${byHand + 1}, added by hand${caveat}` };
   }
-  return { name, isOk: false, detail: "absent", next: "pika-agent install" };
+  return { name, isOk: false, detail: `absent${caveat}`, next: "pika-agent install" };
 }
 
 function usePamStatus(): StatusItem {

@@ -21,6 +21,13 @@ describe("inertText()", () => {
     );
   });
 
+  test("escapes invisible tag characters and interlinear annotation marks", () => {
+    expect(inertText("root\u{e0041}\u{e007f}x\ufff9y\ufffb")).toBe(
+      "root\\u{e0041}\\u{e007f}x\\u{fff9}y\\u{fffb}",
+    );
+    expect(inertText("😀 ﬀ 中")).toBe("😀 ﬀ 中");
+  });
+
   test("doubles a backslash so escapes cannot be forged", () => {
     expect(inertText("a\\x0ab")).toBe("a\\\\x0ab");
   });

@@ -110,6 +110,8 @@ describe("judgeDatagram()", () => {
       expect(verdict.type === "accepted" && verdict.note).toContain("is not an IP address");
       const withHost = judge(JSON.stringify({ username: "root", ip, rhost: "host.example" }));
       expect(withHost).toMatchObject({ type: "accepted", event: { rhost: "host.example" } });
+      const emptyHost = judge(JSON.stringify({ username: "root", ip, rhost: "" }));
+      expect(emptyHost).toMatchObject({ type: "accepted", event: { rhost: ip } });
     },
   );
 

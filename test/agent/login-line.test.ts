@@ -32,6 +32,9 @@ describe("formatLoginLine()", () => {
     expect(formatLoginLine({ ...withoutAddress, rhost: "UNKNOWN" })).toStartWith(
       "login root from an unknown origin by",
     );
+    expect(formatLoginLine({ ...withoutAddress, rhost: "" })).toStartWith(
+      "login root from an unknown origin by",
+    );
   });
 
   test("marks an event that came late through the spool with the time it happened", () => {

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { buildLoginDatagram } from "../../src/hook/build-datagram.ts";
+import { buildLoginDatagram, HOOK_VARIABLES } from "../../src/hook/build-datagram.ts";
 import { parsePamEnvironment } from "../../src/hook/pam-environment.ts";
 import { FIXTURE_KEY_FINGERPRINT, loadPamFixtures } from "../support/pam-fixtures.ts";
 import type { PamFixture } from "../support/pam-fixtures.ts";
@@ -7,7 +7,7 @@ import type { PamFixture } from "../support/pam-fixtures.ts";
 const NOW = 1_796_400_000_000;
 
 function build(environ: string[], parentPid = 4242) {
-  return buildLoginDatagram(parsePamEnvironment(`${environ.join("\0")}\0`), {
+  return buildLoginDatagram(parsePamEnvironment(`${environ.join("\0")}\0`, HOOK_VARIABLES), {
     parentPid,
     now: NOW,
   });
@@ -97,6 +97,27 @@ describe("buildLoginDatagram() on every real pam_exec capture", () => {
   });
 });
 
+describe("HOOK_VARIABLES", () => {
+  test("names every variable buildLoginDatagram reads, so the hook keeps all it needs", () => {
+    const read = new Set<string>();
+    class RecordingMap extends Map<string, string> {
+      override get(name: string): string | undefined {
+        read.add(name);
+        return super.get(name);
+      }
+    }
+    for (const fixture of loadPamFixtures()) {
+      const entries = fixture.environ.map((entry): [string, string] => {
+        const equals = entry.indexOf("=");
+        return [entry.slice(0, equals), entry.slice(equals + 1)];
+      });
+      buildLoginDatagram(new RecordingMap(entries), { parentPid: 1, now: NOW });
+    }
+    expect(read.size).toBeGreaterThan(5);
+    expect([...read].filter((name) => !HOOK_VARIABLES.includes(name))).toEqual([]);
+  });
+});
+
 describe("buildLoginDatagram() on the inputs that broke other hooks", () => {
   const base = ["PAM_SERVICE=sshd", "PAM_USER=alice", "PAM_TTY=ssh", "PAM_TYPE=open_session"];
 
@@ -134,7 +155,16 @@ describe("buildLoginDatagram() on the inputs that broke other hooks", () => {
     }
   });
 
-  test.each(["notaport", "٥٠٠٢٢", "123456", "-1", "5e3"])(
+  test.each(["x", "UNKNOWN 65535 UNKNOWN 65535", "host.example 22 192.0.2.10 22"])(
+    'a numeric PAM_RHOST is the address even beside SSH_CONNECTION "%s"',
+    (connection) => {
+      const decision = build([...base, `SSH_CONNECTION=${connection}`, "PAM_RHOST=203.0.113.7"]);
+      expect(decision.type === "send" && decision.datagram).toMatchObject({ ip: "203.0.113.7" });
+      expect(decision.type === "send" && "port" in decision.datagram).toBe(false);
+    },
+  );
+
+  test.each(["notaport", "٥٠٠٢٢", "123456", "-1", "5e3", "99999", "00022"])(
     'a port of "%s" is left out, the address kept',
     (port) => {
       const decision = build([...base, `SSH_CONNECTION=203.0.113.7 ${port} 192.0.2.10 ${port}`]);

@@ -95,7 +95,11 @@ describe("findUserEnvironmentReads()", () => {
       "session optional pam_exec.so user_readenv=1 /bin/true",
       "auth required /lib/security/pam_env.so user_readenv=1 # read at auth",
       "-session optional pam_env.so  user_readenv=1",
+      "session required pam_env.so user_readenv=01",
+      "session required pam_env.so user_readenv=2 envfile=/etc/default/locale",
+      "session required pam_env.so user_readenv=no",
+      "session required pam_env.so user_readenv=",
     ].join("\n");
-    expect(findUserEnvironmentReads(text)).toEqual([3, 4]);
+    expect(findUserEnvironmentReads(text)).toEqual([3, 4, 5, 6]);
   });
 });

@@ -30,6 +30,7 @@ const ProbeAnswerSchema = v.object({
       type: v.string(),
       username: v.string(),
       ip: v.exactOptional(v.string()),
+      rhost: v.exactOptional(v.string()),
       receivedAt: v.number(),
     }),
   ),

@@ -32,11 +32,20 @@ export function buildProbeAnswer(nonce: string, state: AgentState): ProbeAnswer 
     },
   };
   if (lastLogin !== undefined) {
-    const { type, username, ip, receivedAt } = lastLogin;
-    answer.lastLogin =
-      ip === undefined ? { type, username, receivedAt } : { type, username, ip, receivedAt };
+    const { type, username, ip, rhost, receivedAt } = lastLogin;
+    const brief: EventInBrief = { type, username: cut(username), receivedAt };
+    if (ip !== undefined) brief.ip = ip;
+    else if (rhost !== undefined && rhost !== "") brief.rhost = cut(rhost);
+    answer.lastLogin = brief;
   }
   return answer;
+}
+
+/** Longest text of an event an answer repeats: the whole answer must fit one datagram. */
+const MAX_BRIEF_LENGTH = 256;
+
+function cut(text: string): string {
+  return text.length <= MAX_BRIEF_LENGTH ? text : `${text.slice(0, MAX_BRIEF_LENGTH - 1)}…`;
 }
 
 /**

@@ -40,6 +40,8 @@ export interface EventInBrief {
   type: string;
   username: string;
   ip?: string | undefined;
+  /** `PAM_RHOST`, for an event without an address. */
+  rhost?: string | undefined;
   receivedAt: number;
 }
 

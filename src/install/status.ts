@@ -163,7 +163,7 @@ function describeAnswer(name: string, result: AgentQueryResult): StatusItem {
   if (last !== undefined) {
     const when = new Date(last.receivedAt).toISOString();
     parts.push(
-      `last ${last.type} ${inertText(last.username)} from ${inertText(last.ip ?? "?")} at ${when}`,
+      `last ${last.type} ${inertText(last.username)} from ${inertText(last.ip ?? last.rhost ?? "?")} at ${when}`,
     );
   }
   return { name, isOk: true, detail: parts.join("; "), answer };

@@ -128,13 +128,25 @@ export class LoginRecord {
   /** The newest stored event in brief, or `undefined` when the record holds none. */
   newestEvent(): EventInBrief | undefined {
     const row = this.#db
-      .query<{ type: string; username: string; ip: string | null; receivedAt: number }, []>(
-        "SELECT type, username, ip, received_at AS receivedAt FROM events ORDER BY received_at DESC, id DESC LIMIT 1",
+      .query<
+        {
+          type: string;
+          username: string;
+          ip: string | null;
+          rhost: string | null;
+          receivedAt: number;
+        },
+        []
+      >(
+        "SELECT type, username, ip, rhost, received_at AS receivedAt FROM events ORDER BY received_at DESC, id DESC LIMIT 1",
       )
       .get();
     if (row === null) return undefined;
-    const { type, username, ip, receivedAt } = row;
-    return ip === null ? { type, username, receivedAt } : { type, username, ip, receivedAt };
+    const { type, username, ip, rhost, receivedAt } = row;
+    const brief: EventInBrief = { type, username, receivedAt };
+    if (ip !== null) brief.ip = ip;
+    if (rhost !== null) brief.rhost = rhost;
+    return brief;
   }
 
   /**

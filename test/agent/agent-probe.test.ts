@@ -148,6 +148,27 @@ describe("queryAgent()", () => {
     });
   });
 
+  test("answers within one datagram after a 3800-character user name, with a name origin", async () => {
+    const { agent, socketPath } = await startAgent();
+    const user = "u".repeat(3800);
+    const login = await runHook(sshdEnviron(`PAM_USER=${user}`, "PAM_RHOST=host.example"), [
+      "--socket",
+      socketPath,
+    ]);
+    expect(login.exitCode).toBe(0);
+    await agent.waitForEvent((event) => event.username === user, 0, "the long login");
+
+    const result = queryAgent(agentLibc(), socketPath, 2000);
+    expect(result).toMatchObject({
+      type: "answered",
+      answer: {
+        lastLogin: { type: "open", username: `${"u".repeat(255)}…`, rhost: "host.example" },
+      },
+    });
+    const status = await runToExit([AGENT_BINARY, "status", "--socket", socketPath]);
+    expect(status.stdout).toContain("from host.example at");
+  });
+
   test("says unreachable when nothing listens", async () => {
     const socketPath = join(await makeTempDir(), "absent.sock");
     expect(queryAgent(agentLibc(), socketPath, 200).type).toBe("unreachable");

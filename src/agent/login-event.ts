@@ -93,6 +93,11 @@ export interface ReceivedDatagram {
   size: number;
   sender: SenderCredentials | null;
   receivedAt: number;
+  /**
+   * When the hook sent it, where something else than the datagram tells (a spool file's
+   * modification time): the event's time when the datagram has no `timestamp`.
+   */
+  sentAt?: number;
 }
 
 const decoder = new TextDecoder("utf-8", { fatal: true });
@@ -128,18 +133,18 @@ export function judgeDatagram(received: ReceivedDatagram, maxBytes: number): Dat
     const path = v.getDotPath(issue) ?? "datagram";
     return reject("invalid-field", `${path}: ${issue.message}`);
   }
-  return stampEvent(result.output, sender, received.receivedAt);
+  return stampEvent(result.output, sender, received);
 }
 
 function stampEvent(
   datagram: ValidDatagram,
   sender: SenderCredentials,
-  receivedAt: number,
+  { receivedAt, sentAt }: ReceivedDatagram,
 ): DatagramVerdict {
   const event: LoginEvent = {
     ...datagram,
     v: DATAGRAM_VERSION,
-    timestamp: datagram.timestamp ?? receivedAt,
+    timestamp: datagram.timestamp ?? sentAt ?? receivedAt,
     status: datagram.status ?? "success",
     receivedAt,
     sender,

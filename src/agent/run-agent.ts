@@ -201,7 +201,8 @@ async function receiveUntilStopped(
   if (abandoned > 0) log.warn(`Removed ${abandoned} half-written spool files left by killed hooks`);
   const intake = startSpoolIntake(options.spoolDir, {
     async onFile(entry) {
-      const verdict = judgeDatagram({ ...entry, receivedAt: Date.now() }, MAX_DATAGRAM_BYTES);
+      const received = { ...entry, receivedAt: Date.now(), sentAt: entry.mtimeMs };
+      const verdict = judgeDatagram(received, MAX_DATAGRAM_BYTES);
       if (verdict.type === "probe") return;
       await pipeline.storeLate(verdict);
       retrySpool.reset();

@@ -40,6 +40,17 @@ describe("judgeDatagram()", () => {
     expect(event).toMatchObject({ timestamp: RECEIVED_AT, status: "success" });
   });
 
+  test("takes the time a spool file was written for a datagram without timestamp", () => {
+    const payload = JSON.stringify({ v: 1, type: "open", username: "root" });
+    const sentAt = RECEIVED_AT - 60_000;
+    expect(accepted(judge(payload, { sentAt }))).toMatchObject({
+      timestamp: sentAt,
+      receivedAt: RECEIVED_AT,
+    });
+    const stamped = JSON.stringify({ v: 1, type: "open", username: "root", timestamp: 5 });
+    expect(accepted(judge(stamped, { sentAt }))).toMatchObject({ timestamp: 5 });
+  });
+
   test("accepts the original Go hook's datagram as a login, with numeric port and session", () => {
     const event = accepted(
       judge(

@@ -244,10 +244,10 @@ function loadPamEnvironment(): Record<string, string> {
 }
 
 /**
- * The captured login with every field the hook cuts near the kernel's limit for one
- * environment string (128 KiB): four PAM items of 60,000 two-byte characters, ports of
- * 60,000 digits and eight authentication steps. The hook must still send, cut to fit,
- * well within its 50 ms.
+ * The captured login with its long fields near the kernel's limit for one environment
+ * string (128 KiB): four PAM items of 60,000 two-byte characters (which the hook cuts),
+ * ports of 60,000 digits (which it leaves out) and eight authentication steps. The hook
+ * must still send, cut to fit, well within its 50 ms.
  */
 function hugeFields(captured: Record<string, string>): Record<string, string> {
   const huge = "\u0100".repeat(60_000);

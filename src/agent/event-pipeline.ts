@@ -127,9 +127,9 @@ export class EventPipeline {
       return;
     }
     const event = { ...verdict.event, late: true };
-    if (verdict.note !== undefined) this.#noteLeftOut(event, verdict.note);
     // Throws before anything in memory changed.
     this.#options.record.appendBatch([event], { received: 1, spooled: 1, accepted: 1 });
+    if (verdict.note !== undefined) this.#noteLeftOut(event, verdict.note);
     const { counters } = this.#options;
     counters.received += 1;
     counters.spooled += 1;

@@ -29,7 +29,8 @@ export const LoginDatagramSchema = v.object({
   username: v.pipe(TextSchema, v.minLength(1, "username is empty")),
   ip: v.optional(TextSchema),
   port: v.optional(NumericTextSchema),
-  timestamp: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0))),
+  // At most the last instant a Date can hold (year 275760), so every stored time formats.
+  timestamp: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(8.64e15))),
   status: v.optional(TextSchema),
   tty: v.optional(TextSchema),
   sessionId: v.optional(NumericTextSchema),

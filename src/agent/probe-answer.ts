@@ -35,7 +35,7 @@ export function buildProbeAnswer(nonce: string, state: AgentState): ProbeAnswer 
     const { type, username, ip, rhost, receivedAt } = lastLogin;
     const brief: EventInBrief = { type, username: cut(username), receivedAt };
     if (ip !== undefined) brief.ip = ip;
-    else if (rhost !== undefined && rhost !== "") brief.rhost = cut(rhost);
+    else if (rhost !== undefined && rhost !== "" && rhost !== "UNKNOWN") brief.rhost = cut(rhost);
     answer.lastLogin = brief;
   }
   return answer;
@@ -44,8 +44,12 @@ export function buildProbeAnswer(nonce: string, state: AgentState): ProbeAnswer 
 /** Longest text of an event an answer repeats: the whole answer must fit one datagram. */
 const MAX_BRIEF_LENGTH = 256;
 
+/** Cuts by code points, so no surrogate pair is split. */
 function cut(text: string): string {
-  return text.length <= MAX_BRIEF_LENGTH ? text : `${text.slice(0, MAX_BRIEF_LENGTH - 1)}…`;
+  if (text.length <= MAX_BRIEF_LENGTH) return text;
+  return `${Array.from(text)
+    .slice(0, MAX_BRIEF_LENGTH - 1)
+    .join("")}…`;
 }
 
 /**

@@ -16,7 +16,7 @@ const MAX_AUTH_STEPS = 8;
  */
 export function parseAuthInfo(text: string): AuthStep[] {
   const steps: AuthStep[] = [];
-  // Indexed loops and indexOf: see parsePamEnvironment.
+  // An indexed loop, not for...of: see parsePamEnvironment.
   const lines = text.split("\n");
   for (let index = 0; index < lines.length; index++) {
     const words = splitWords(lines[index] ?? "");

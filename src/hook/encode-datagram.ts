@@ -4,18 +4,13 @@ import type { AuthStep, LoginDatagram } from "../datagram/login-datagram.ts";
 /** Longest text fields tried, in characters, when a datagram does not fit. */
 const FIELD_CAPS = [512, 128, 16];
 
-const TEXT_FIELDS = [
-  "username",
-  "ip",
-  "port",
-  "status",
-  "tty",
-  "sessionId",
-  "service",
-  "rhost",
-  "serverIp",
-  "serverPort",
-] as const;
+/**
+ * The fields that may be cut. Addresses and ports never are: a cut address can still be a
+ * valid one (`2001:db8::12:3456` cut to `2001:db8::12:345`), and recording a wrong origin
+ * is worse than recording a long name cut short. They are short already: the hook sends
+ * only what `isNumericAddress` and its port check accept, at most 110 characters.
+ */
+const TEXT_FIELDS = ["username", "status", "tty", "sessionId", "service", "rhost"] as const;
 
 const encoder = new TextEncoder();
 

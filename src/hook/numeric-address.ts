@@ -4,12 +4,20 @@ import { hasWhitespace } from "./whitespace.ts";
  * Tells a numeric IPv4 or IPv6 address (with an optional `%zone`) from a host name, by
  * shape only: what `UseDNS yes` puts in `PAM_RHOST` is a name and must not pass. It
  * accepts what `/^\d{1,3}(\.\d{1,3}){3}$/` or `/^[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*(%\S+)?$/`
- * accepts, from character codes, without the regular expression engine or `split`, whose
- * first use costs the hook tens of microseconds of its start-up budget.
+ * accepts, from character codes, without the regular expression engine, whose first use
+ * costs the hook tens of microseconds of its start-up budget.
  */
 export function isNumericAddress(text: string): boolean {
+  if (text.length > MAX_ADDRESS_LENGTH) return false;
   return isDottedQuad(text) || isColonAddress(text);
 }
+
+/**
+ * The longest address text taken: an IPv4-mapped IPv6 address in full (45 characters),
+ * `%` and a zone of 64. Longer text is no address sshd writes, and the datagram never cuts
+ * an address (see `encodeDatagram`), so this bounds its size.
+ */
+export const MAX_ADDRESS_LENGTH = 110;
 
 /** Four groups of one to three ASCII digits, joined by dots. */
 function isDottedQuad(text: string): boolean {

@@ -6,9 +6,10 @@
  * without removing duplicates, and a user's `~/.pam_environment` can plant entries of the
  * same names earlier. The last occurrence is the one pam_exec itself wrote, so it wins.
  *
- * One pass of `indexOf` over the block, with no array of entries in between and no
- * `split`, `startsWith` or `for...of`: the engine sets each builtin up on first use, and
- * those microseconds are a share of the hook's start-up budget.
+ * One pass of `indexOf` over the block, with no array of entries in between, no entry for
+ * a name the hook does not read, and no `startsWith` or `for...of`: the engine sets each
+ * builtin up on first use, and those microseconds are a share of the hook's start-up
+ * budget.
  *
  * @param block The file's bytes, decoded as UTF-8. A missing final NUL is tolerated.
  * @param names The names to keep. Only these are stored: a planted environment of a

@@ -72,7 +72,7 @@ function pamStatus(): StatusItem {
   const lines = text.split(/\r?\n/);
   // Not a fault of the wiring, so no failure: said beside it (see findUserEnvironmentReads).
   const caveat = findUserEnvironmentReads(text)
-    .map((index) => `; line ${index + 1} lets users set the hook's environment (user_readenv=1)`)
+    .map((index) => `; line ${index + 1} lets users set the hook's environment (user_readenv)`)
     .join("");
   const at = lines.findIndex((line) => isMarkedLine(line));
   if (at !== -1) return { name, isOk: true, detail: `line ${at + 1}${caveat}` };

@@ -108,6 +108,7 @@ describe("judgeDatagram()", () => {
     ['{"username":"root","port":-1}', "invalid-field"],
     ['{"username":"root","auth":"publickey"}', "invalid-field"],
     ['{"username":"root","timestamp":1e400}', "invalid-field"],
+    ['{"username":"root","timestamp":8640000000000001}', "invalid-field"],
   ])("rejects %j as %s (A2)", (payload, reason) => {
     expect(judge(payload)).toMatchObject({ type: "rejected", reason });
   });

@@ -65,6 +65,29 @@ describe("encodeDatagram()", () => {
     }
   });
 
+  test("never cuts an address or a port, whatever else must be cut", () => {
+    const hostile = "\u0001".repeat(200);
+    const datagram: LoginDatagram = {
+      v: 1,
+      type: "open",
+      username: "root",
+      ip: "2001:db8::12:3456",
+      port: "50022",
+      serverIp: `fe80::1%${"e".repeat(100)}`,
+      serverPort: "22",
+      auth: Array.from({ length: 8 }, () => ({ method: hostile, keyType: hostile })),
+    };
+    const bytes = encodeDatagram(datagram);
+    expect(bytes.byteLength).toBeLessThanOrEqual(MAX_DATAGRAM_BYTES);
+    expect(decode(bytes)).toMatchObject({
+      truncated: true,
+      ip: datagram.ip,
+      port: "50022",
+      serverIp: datagram.serverIp,
+      serverPort: "22",
+    });
+  });
+
   test("never splits a surrogate pair when it cuts", () => {
     const bytes = encodeDatagram({ v: 1, type: "open", username: "😀".repeat(3000) });
     const username = decode(bytes).username ?? "";

@@ -11,7 +11,7 @@ const DOTTED_QUAD = /^\d{1,3}(\.\d{1,3}){3}$/;
 const COLON_ADDRESS = /^[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*(%\S+)?$/;
 
 function regexNumeric(text: string): boolean {
-  return DOTTED_QUAD.test(text) || COLON_ADDRESS.test(text);
+  return text.length <= 110 && (DOTTED_QUAD.test(text) || COLON_ADDRESS.test(text));
 }
 
 function regexWords(text: string): string[] {
@@ -68,6 +68,9 @@ describe("isNumericAddress()", () => {
     ["host.example", false],
     ["", false],
     ["١٢٣.1.1.1", false],
+    [`fe80::1%${"e".repeat(102)}`, true],
+    [`fe80::1%${"e".repeat(103)}`, false],
+    [":".repeat(111), false],
   ])("%p is numeric: %p", (text, expected) => {
     expect(isNumericAddress(text)).toBe(expected);
     expect(regexNumeric(text)).toBe(expected);

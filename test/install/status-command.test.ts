@@ -92,9 +92,7 @@ describe.skipIf(!canRun)("`pika-agent status`", () => {
     const caveats = pamLines
       .map((line, index) => ({ line, number: index + 1 }))
       .filter(({ line }) => /^[^#]*pam_env\.so.*\suser_readenv=1\b/.test(line))
-      .map(
-        ({ number }) => `; line ${number} lets users set the hook's environment (user_readenv=1)`,
-      );
+      .map(({ number }) => `; line ${number} lets users set the hook's environment (user_readenv)`);
     expect(items.get("PAM line in /etc/pam.d/sshd")?.detail).toBe(
       `line ${hookLineNumber}${caveats.join("")}`,
     );

@@ -7,6 +7,7 @@ import { sendDatagram } from "../support/datagram-sender.ts";
 import { requireBuiltBinaries, requireRoot } from "../support/preconditions.ts";
 import { stopAndCount } from "../support/stopped-counts.ts";
 import { createScratch } from "../support/test-scratch.ts";
+import { createRandom } from "../support/seeded-random.ts";
 
 requireBuiltBinaries();
 requireRoot();
@@ -18,17 +19,6 @@ afterEach(() => scratch.cleanup());
 /** How many datagrams one run sends. */
 const DATAGRAM_COUNT = 6000;
 const encoder = new TextEncoder();
-
-/** A small seeded generator (xorshift32), so a failing run can be repeated exactly. */
-function createRandom(seed: number): () => number {
-  let state = seed >>> 0 || 1;
-  return () => {
-    state ^= state << 13;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    return (state >>> 0) / 0x1_0000_0000;
-  };
-}
 
 const VALID = {
   v: 1,

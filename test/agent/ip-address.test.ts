@@ -2,6 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { isIP } from "node:net";
 import { addressFamily, normalizeAddress } from "../../src/agent/ip-address.ts";
 import type { NormalizedAddress } from "../../src/agent/ip-address.ts";
+import { createRandom, randomBelow } from "../support/seeded-random.ts";
 
 /** Forms sshd reports, and the near misses and old shorthands it never does. */
 const FORMS = [
@@ -50,11 +51,8 @@ describe("addressFamily()", () => {
   test("answers as node:net's isIP for thousands of mutated addresses", () => {
     const alphabet = "0123456789abcdefABCDEFx.:%[]/ -g";
     const seeds = FORMS.filter((form) => form !== "");
-    let state = 12345;
-    const random = (below: number) => {
-      state = (Math.imul(state, 1103515245) + 12345) >>> 0;
-      return state % below;
-    };
+    const draw = createRandom(12345);
+    const random = (below: number) => randomBelow(draw, below);
     const differences: string[] = [];
     for (let round = 0; round < 20_000; round++) {
       const chars = (seeds[random(seeds.length)] ?? "").split("");

@@ -4,6 +4,7 @@ import type { LoginDatagram } from "../../src/datagram/login-datagram.ts";
 import { encodeDatagram } from "../../src/hook/encode-datagram.ts";
 import { LoginDatagramSchema } from "../../src/agent/login-event.ts";
 import * as v from "valibot";
+import { createRandom, randomBelow } from "../support/seeded-random.ts";
 
 const decoder = new TextDecoder();
 
@@ -49,11 +50,12 @@ describe("encodeDatagram()", () => {
 
   test("keeps a prefix of whole code points, as Array.from counts them, on random text", () => {
     const pieces = ["a", "é", "😀", "\u0001", "中", "\ud800", "\udc00"];
+    const random = createRandom(0xc0de);
     for (let round = 0; round < 200; round++) {
       let username = "";
-      const length = 3000 + Math.floor(Math.random() * 3000);
+      const length = 3000 + randomBelow(random, 3000);
       for (let index = 0; index < length; index++) {
-        username += pieces[Math.floor(Math.random() * pieces.length)];
+        username += pieces[randomBelow(random, pieces.length)];
       }
       const kept = v.parse(
         v.object({ username: v.string() }),

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { parsePamEnvironment } from "../../src/hook/pam-environment.ts";
+import { createRandom, randomBelow } from "../support/seeded-random.ts";
 
 /** Every name the tests below use. */
 const NAMES = ["A", "B", "EMPTY", "PAM_RHOST", "SSH_AUTH_INFO_0", "é"];
@@ -37,11 +38,12 @@ describe("parsePamEnvironment()", () => {
 
   test("reads what the entries split at NUL would give, for random blocks", () => {
     const alphabet = ["A", "B", "=", "\0", "\n", " ", "é"];
+    const random = createRandom(0xb10c);
     for (let round = 0; round < 2000; round++) {
       let block = "";
-      const length = Math.floor(Math.random() * 24);
+      const length = randomBelow(random, 24);
       for (let index = 0; index < length; index++) {
-        block += alphabet[Math.floor(Math.random() * alphabet.length)];
+        block += alphabet[randomBelow(random, alphabet.length)];
       }
       const expected = new Map<string, string>();
       for (const entry of block.split("\0")) {

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { SHA256_BYTES, sha256 } from "../../src/hook/sha256.ts";
+import { createRandom, randomBelow } from "../support/seeded-random.ts";
 
 /** The digest as Bun's native hasher computes it, in hex. */
 function referenceHex(message: Uint8Array): string {
@@ -10,21 +11,12 @@ function hex(bytes: Uint8Array): string {
   return bytes.toHex();
 }
 
-/**
- * A seeded xorshift generator, so a failing input can be made again from the test alone.
- * It is not meant to be random in any stronger sense.
- */
+/** Bytes from a seeded generator, so a failing input can be made again from the test alone. */
 function seededBytes(seed: number): (length: number) => Uint8Array {
-  let state = seed | 0 || 1;
-  const next = (): number => {
-    state ^= state << 13;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    return state >>> 0;
-  };
+  const random = createRandom(seed);
   return (length) => {
     const bytes = new Uint8Array(length);
-    for (let index = 0; index < length; index++) bytes[index] = next() & 0xff;
+    for (let index = 0; index < length; index++) bytes[index] = randomBelow(random, 256);
     return bytes;
   };
 }

@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { formatUnifiedDiff } from "../../src/install/unified-diff.ts";
+import { createRandom, randomBelow } from "../support/seeded-random.ts";
 
 const PATCH = Bun.which("patch");
 const directories: string[] = [];
@@ -30,17 +31,10 @@ function applyWithPatch(path: string, before: string | null, after: string | nul
   return existsSync(target) ? readFileSync(target, "utf8") : null;
 }
 
-/** A small deterministic generator, so the mixed edits are the same on every run. */
-function makeRandom(seed: number): (limit: number) => number {
-  let state = seed;
-  return (limit) => {
-    state = (state * 1_103_515_245 + 12_345) % 2_147_483_648;
-    return state % limit;
-  };
-}
-
+/** Edits `text` at random, the same way for the same `seed` on every run. */
 function editLines(text: string, seed: number): string {
-  const random = makeRandom(seed);
+  const draw = createRandom(seed);
+  const random = (limit: number) => randomBelow(draw, limit);
   const lines = text.split("\n");
   for (let edit = random(6) + 1; edit > 0; edit -= 1) {
     const at = random(lines.length + 1);

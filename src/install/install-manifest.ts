@@ -56,6 +56,11 @@ export const InstallManifestSchema = v.object({
   socketPath: AbsolutePathSchema,
   /** The files install changed, in the order it changed them. */
   files: v.array(InstalledFileSchema),
+  /**
+   * Install turned UsePAM on and left the reload to the administrator: sshd may still run
+   * without PAM. Cleared once an install with `--restart-sshd` has reloaded it.
+   */
+  sshdReloadPending: v.optional(v.boolean()),
 });
 
 /** The record of one install. */

@@ -181,15 +181,21 @@ export async function addPamLine(
 }
 
 /**
- * Has sshd read its configuration again when UsePAM changed: only with `--restart-sshd`,
- * after `sshd -t`, through the service manager. Otherwise says exactly what to run.
+ * Has sshd read its configuration again when UsePAM changed (or an earlier install left
+ * that reload to the administrator): only with `--restart-sshd`, after `sshd -t`, through
+ * the service manager. Otherwise says exactly what to run.
  *
  * @returns Whether sshd was reloaded.
  * @throws {InstallError} When the check or the reload fails.
  */
-export function reloadSshd(plan: InstallPlan, isAllowed: boolean, report: StepReporter): boolean {
+export function reloadSshd(
+  plan: InstallPlan,
+  isAllowed: boolean,
+  report: StepReporter,
+  isNeeded = plan.usePam !== undefined,
+): boolean {
   report.step("reload sshd");
-  if (plan.usePam === undefined) {
+  if (!isNeeded) {
     report.info("not needed: PAM file changes apply from the next login");
     return false;
   }

@@ -3,6 +3,7 @@ import { runCommand } from "./command-runner.ts";
 import { FileTransaction } from "./file-transaction.ts";
 import { InstallError } from "./install-error.ts";
 import { readManifest, writeManifest } from "./install-manifest.ts";
+import type { InstallManifest } from "./install-manifest.ts";
 import { isPlanEmpty, planInstall } from "./install-plan.ts";
 import type { InstallOptions, InstallPlan } from "./install-plan.ts";
 import { buildInstallRecord } from "./install-record.ts";
@@ -56,12 +57,15 @@ export async function install(
       report.raw(formatUnifiedDiff(edit.path, edit.before, edit.after));
     return "planned";
   }
+  const earlier = await readManifest(options.stateDir);
   if (isPlanEmpty(plan)) {
+    if (earlier?.sshdReloadPending === true) {
+      return finishPendingReload(plan, options, earlier, report);
+    }
     report.info("pika is already installed: nothing to change");
     return "unchanged";
   }
 
-  const earlier = await readManifest(options.stateDir);
   const transaction = new FileTransaction({ stateDir: options.stateDir });
   const details = new Map<string, RoleDetails>();
   const progress = { hasStartedAgent: false, hasReloadedSshd: false };
@@ -70,7 +74,8 @@ export async function install(
     await installService(plan, transaction, details, report, progress);
     await enableUsePam(plan, transaction, details, report);
     await addPamLine(plan, transaction, details, report);
-    progress.hasReloadedSshd = reloadSshd(plan, options.isSshdRestarted, report);
+    const isReloadNeeded = plan.usePam !== undefined || earlier?.sshdReloadPending === true;
+    progress.hasReloadedSshd = reloadSshd(plan, options.isSshdRestarted, report, isReloadNeeded);
 
     report.step("verify");
     report.info(verifyDelivery(options.binDir, options.socketPath));
@@ -82,12 +87,37 @@ export async function install(
       binDir: options.binDir,
       socketPath: options.socketPath,
     };
-    await writeManifest(options.stateDir, buildInstallRecord(base, transaction, details, earlier));
+    const record = buildInstallRecord(base, transaction, details, earlier);
+    if (isReloadNeeded && !progress.hasReloadedSshd) record.sshdReloadPending = true;
+    await writeManifest(options.stateDir, record);
   } catch (error) {
     await undo(transaction, plan, progress, report);
     if (error instanceof InstallError) throw error;
     throw new InstallError("install", "A step failed; every change was undone", { cause: error });
   }
+  return "installed";
+}
+
+/**
+ * Nothing to change in the files, but an earlier install turned UsePAM on and left the
+ * reload to the administrator, which a file cannot tell was done. With `--restart-sshd`
+ * sshd is reloaded now and the record says so; otherwise the command is given again.
+ */
+async function finishPendingReload(
+  plan: InstallPlan,
+  options: InstallRunOptions,
+  earlier: InstallManifest,
+  report: StepReporter,
+): Promise<InstallOutcome> {
+  if (!options.isSshdRestarted) {
+    report.warn(
+      "pika is installed, but an earlier install turned UsePAM on without reloading sshd; unless sshd has read its configuration since, it still runs without PAM",
+    );
+  }
+  const hasReloaded = reloadSshd(plan, options.isSshdRestarted, report, true);
+  if (!hasReloaded) return "unchanged";
+  const { sshdReloadPending: _done, ...record } = earlier;
+  await writeManifest(options.stateDir, record);
   return "installed";
 }
 

@@ -47,7 +47,13 @@ export async function collectStatus(options: StatusOptions): Promise<StatusItem[
   const binDir = manifest?.binDir ?? options.binDir;
   const socketPath = options.socketPath ?? manifest?.socketPath ?? DEFAULT_SOCKET_PATH;
   const items = BINARY_NAMES.map((name) => binaryStatus(join(binDir, name)));
-  items.push(pamStatus(), usePamStatus(), unitStatus(), agentStatus(socketPath, binDir));
+  const isReloadPending = manifest?.sshdReloadPending === true;
+  items.push(
+    pamStatus(),
+    usePamStatus(isReloadPending),
+    unitStatus(),
+    agentStatus(socketPath, binDir),
+  );
   return items;
 }
 
@@ -83,12 +89,25 @@ function pamStatus(): StatusItem {
   return { name, isOk: false, detail: `absent${caveat}`, next: "pika-agent install" };
 }
 
-function usePamStatus(): StatusItem {
+/**
+ * What sshd's files say of UsePAM. A running sshd reads them only when reloaded, so when
+ * install turned UsePAM on and left the reload to the administrator, that is said too.
+ */
+function usePamStatus(isReloadPending: boolean): StatusItem {
   const name = "UsePAM (effective)";
   const sshd = findSshd();
   if (sshd === undefined) return { name, isOk: false, detail: "no sshd found" };
   try {
     const value = readEffectiveSshdConfig(sshd).get("usepam") ?? "unknown";
+    if (value === "yes" && isReloadPending) {
+      return {
+        name,
+        isOk: true,
+        detail:
+          "yes in the files; install left sshd's reload to you, and sshd runs without PAM until it reads them",
+        next: "pika-agent install --restart-sshd",
+      };
+    }
     return value === "yes"
       ? { name, isOk: true, detail: "yes" }
       : { name, isOk: false, detail: value, next: "pika-agent install --restart-sshd" };

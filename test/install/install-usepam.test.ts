@@ -105,6 +105,32 @@ describe.skipIf(!canRun)("`pika-agent install` with UsePAM off", () => {
         "ssh",
       ]);
       expect(sshd.log.lines).not.toContain("Received SIGHUP; restarting.");
+
+      // The files are done, but sshd has not read them: a second install says so again
+      // instead of "nothing to change", and one with --restart-sshd does the reload.
+      const again = await runAgentCommand(sandbox, ["install"]);
+      expect(again.exitCode).toBe(0);
+      expect(again.output).toContain("turned UsePAM on without reloading sshd");
+      expect(again.output).toMatch(
+        /^ {6}\/usr\/sbin\/sshd -t && \S*\/systemctl try-reload-or-restart ssh$/m,
+      );
+      expect(again.output).not.toContain("nothing to change");
+      const status = await runAgentCommand(sandbox, ["status"]);
+      expect(status.output).toContain("install left sshd's reload to you");
+
+      const mark = sshd.log.lines.length;
+      const restarted = await runAgentCommand(sandbox, ["install", "--restart-sshd"]);
+      expect(restarted.exitCode).toBe(0);
+      expect(await sandbox.standInCalls()).toContainEqual([
+        "systemctl",
+        "try-reload-or-restart",
+        "ssh",
+      ]);
+      await sshd.waitForReload(mark);
+
+      const settled = await runAgentCommand(sandbox, ["install"]);
+      expect(settled.output).toContain("pika is already installed: nothing to change");
+      expect(settled.output).not.toContain("turned UsePAM on without reloading sshd");
     });
   });
 

@@ -91,7 +91,7 @@ async function main(): Promise<number> {
     { label: "pika-ssh-login-hook", path: HOOK, takesSocket: true, takesSpool: true, isHook: true },
     {
       label: "minimal Bun sender",
-      path: compileBunProgram("minimal-bun-sender.ts"),
+      path: compileBunProgram(join(import.meta.dir, "minimal-bun-sender.ts"), "minimal-bun-sender"),
       takesSocket: true,
       takesSpool: false,
       isHook: false,
@@ -282,23 +282,14 @@ function agentCommand(): string[] {
 
 function compileEmptyBunProgram(): string {
   const source = join(work, "empty.ts");
-  const outfile = join(work, "empty-bun");
   writeFileSync(source, "export {};\n");
-  run([process.execPath, "build", ...COMPILE_FLAGS, source, "--outfile", outfile]);
-  return outfile;
+  return compileBunProgram(source, "empty-bun");
 }
 
-/** Compiles a yardstick from `bench/` the way the hook is compiled. */
-function compileBunProgram(file: string): string {
-  const outfile = join(work, file.replace(/\.ts$/, ""));
-  run([
-    process.execPath,
-    "build",
-    ...COMPILE_FLAGS,
-    join(import.meta.dir, file),
-    "--outfile",
-    outfile,
-  ]);
+/** Compiles a program the way the hook is compiled, into this run's directory. */
+function compileBunProgram(source: string, name: string): string {
+  const outfile = join(work, name);
+  run([process.execPath, "build", ...COMPILE_FLAGS, source, "--outfile", outfile]);
   return outfile;
 }
 

@@ -1,6 +1,5 @@
 import type { ConsolaInstance } from "consola/core";
 import type { LoginRecord } from "../record/login-record.ts";
-import type { RecordedEvent } from "../record/recorded-event.ts";
 import { isSshdAlive } from "../record/sshd-liveness.ts";
 import type { AgentCounters } from "./agent-counters.ts";
 import type { BoundedQueue } from "./bounded-queue.ts";
@@ -39,7 +38,7 @@ export interface PipelineOptions {
  */
 export class EventPipeline {
   #options: PipelineOptions;
-  #pending: RecordedEvent[] = [];
+  #pending: LoginEvent[] = [];
   #deltas = new Map<string, number>();
   #flushing: Promise<void> | undefined;
   /** Writes held events again while the record cannot be written. */
@@ -187,7 +186,7 @@ export class EventPipeline {
    * another program, or a full disk, must not cost the logins that arrive meanwhile. Only
    * beyond `MAX_HELD_EVENTS` are the newest dropped, and counted.
    */
-  #hold(events: RecordedEvent[], deltas: Record<string, number>, error: unknown): void {
+  #hold(events: LoginEvent[], deltas: Record<string, number>, error: unknown): void {
     const { counters, trouble } = this.#options;
     this.#pending = events;
     for (const [name, amount] of Object.entries(deltas)) this.#delta(name, amount);

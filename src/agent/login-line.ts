@@ -32,7 +32,11 @@ export function formatLoginLine(event: LoginEvent): string {
 
 function origin(event: LoginEvent): string {
   if (event.ip !== undefined) return inertText(event.ip);
-  const { rhost } = event;
-  if (rhost !== undefined && rhost !== "" && rhost !== "UNKNOWN") return inertText(rhost);
-  return "an unknown origin";
+  const host = knownHost(event.rhost);
+  return host === undefined ? "an unknown origin" : inertText(host);
+}
+
+/** `rhost` when it names a host: not missing, empty or sshd's `UNKNOWN`. */
+export function knownHost(rhost: string | undefined): string | undefined {
+  return rhost === undefined || rhost === "" || rhost === "UNKNOWN" ? undefined : rhost;
 }

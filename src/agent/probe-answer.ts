@@ -2,6 +2,7 @@ import type { EventInBrief, ProbeAnswer } from "../datagram/agent-probe.ts";
 import { LINUX } from "./agent-libc.ts";
 import type { AgentLibc } from "./agent-libc.ts";
 import type { AgentCounters } from "./agent-counters.ts";
+import { knownHost } from "./login-line.ts";
 
 /** What the agent knows about itself when it answers a probe. */
 export interface AgentState {
@@ -34,8 +35,9 @@ export function buildProbeAnswer(nonce: string, state: AgentState): ProbeAnswer 
   if (lastLogin !== undefined) {
     const { type, username, ip, rhost, receivedAt } = lastLogin;
     const brief: EventInBrief = { type, username: cut(username), receivedAt };
+    const host = knownHost(rhost);
     if (ip !== undefined) brief.ip = ip;
-    else if (rhost !== undefined && rhost !== "" && rhost !== "UNKNOWN") brief.rhost = cut(rhost);
+    else if (host !== undefined) brief.rhost = cut(host);
     answer.lastLogin = brief;
   }
   return answer;

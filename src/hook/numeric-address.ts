@@ -17,7 +17,7 @@ export function isNumericAddress(text: string): boolean {
  * `%` and a zone of 64. Longer text is no address sshd writes, and the datagram never cuts
  * an address (see `encodeDatagram`), so this bounds its size.
  */
-export const MAX_ADDRESS_LENGTH = 110;
+const MAX_ADDRESS_LENGTH = 110;
 
 /** Four groups of one to three ASCII digits, joined by dots. */
 function isDottedQuad(text: string): boolean {

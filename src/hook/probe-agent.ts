@@ -1,13 +1,10 @@
 import { closeFd, linuxCall, pointerTo } from "./hook-libc.ts";
-import { socketAddress } from "./unix-datagram-sender.ts";
+import { sendWithin, socketAddress } from "./unix-datagram-sender.ts";
 import {
   AF_UNIX,
   EAGAIN,
-  EINTR,
   MSG_DONTWAIT,
-  MSG_NOSIGNAL,
   POLLIN,
-  POLLOUT,
   SOCK_CLOEXEC,
   SOCK_DGRAM,
   SOCK_NONBLOCK,
@@ -37,29 +34,11 @@ export function probeAgent(socketPath: string, waitMs: number): boolean {
     const deadline = performance.now() + waitMs;
     const nonce = `hook-${process.pid}-${Date.now()}`;
     const probe = new TextEncoder().encode(JSON.stringify({ v: 1, type: "probe", nonce }));
-    return sendWithin(fd, probe, deadline) && awaitAnswer(fd, nonce, deadline);
+    // A burst of logins can keep the agent's queue full for a moment: wait for room.
+    return sendWithin(fd, probe, deadline).type === "sent" && awaitAnswer(fd, nonce, deadline);
   } finally {
     closeFd(fd);
   }
-}
-
-/**
- * Sends the probe, waiting for room while the agent's queue is full (a burst of logins):
- * the socket is non-blocking, so a full queue shows as `EAGAIN`.
- */
-function sendWithin(fd: number, probe: Uint8Array, deadline: number): boolean {
-  for (
-    let remaining = deadline - performance.now();
-    remaining > 0;
-    remaining = deadline - performance.now()
-  ) {
-    const flags = MSG_DONTWAIT | MSG_NOSIGNAL;
-    const sent = linuxCall("sendto", fd, pointerTo(probe), probe.byteLength, flags, 0, 0);
-    if (sent >= 0) return true;
-    if (sent !== -EAGAIN && sent !== -EINTR) return false;
-    waitForEvents(fd, POLLOUT, Math.ceil(remaining));
-  }
-  return false;
 }
 
 function awaitAnswer(fd: number, nonce: string, deadline: number): boolean {

@@ -76,7 +76,11 @@ export function sendDatagram(path: string, payload: Uint8Array, deadlineMs: numb
 /** Never wait inside the kernel, and no SIGPIPE for a receiver that has gone. */
 const SEND_FLAGS = MSG_DONTWAIT | MSG_NOSIGNAL;
 
-function sendWithin(fd: number, payload: Uint8Array, deadline: number): SendOutcome {
+/**
+ * Sends on a connected socket, waiting with `ppoll` for room in a full receive queue until
+ * `deadline` (a `performance.now()` time).
+ */
+export function sendWithin(fd: number, payload: Uint8Array, deadline: number): SendOutcome {
   const payloadAddress = pointerTo(payload);
   for (;;) {
     // send(2) is sendto(2) without an address.

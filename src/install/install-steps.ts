@@ -44,7 +44,7 @@ export function describePlan(plan: InstallPlan, report: StepReporter): void {
 }
 
 /** What `pam_env.so user_readenv=1` lets a user do to the hook, and what to do about it. */
-export function userEnvironmentWarning(path: string, index: number): string {
+function userEnvironmentWarning(path: string, index: number): string {
   return `${path} line ${index + 1} has pam_env read users' ~/.pam_environment (user_readenv is not 0): a user can then set the environment of every pam_exec program at their login, pika's hook included (plant SSH_CONNECTION or SSH_AUTH_INFO_0, or run their own code as root through LD_PRELOAD). Left as it is; consider user_readenv=0, the PAM default`;
 }
 

@@ -81,7 +81,7 @@ export function removePamHook(text: string): string | undefined {
 export function findUserEnvironmentReads(text: string): number[] {
   const found: number[] = [];
   splitLines(text).lines.forEach((line, index) => {
-    const words = line.replace(/#.*$/, "").trim().split(/\s+/);
+    const words = pamWords(line);
     const isPamEnv = words.some((word) => word === "pam_env.so" || word.endsWith("/pam_env.so"));
     if (isPamEnv && words.some((word) => turnsUserReadenvOn(word))) found.push(index);
   });
@@ -102,12 +102,17 @@ export function isMarkedLine(line: string): boolean {
 
 /** Tells whether a line runs the hook through pam_exec, marked as pika's or not. */
 export function runsHook(line: string): boolean {
-  const words = line.replace(/#.*$/, "").trim().split(/\s+/);
+  const words = pamWords(line);
   if (words[0] !== "session" && words[0] !== "-session") return false;
   return (
     words.some((word) => word.endsWith("pam_exec.so")) &&
     words.some((word) => word.endsWith(`/${HOOK_NAME}`))
   );
+}
+
+/** A pam.d line's words, its comment left out. */
+function pamWords(line: string): string[] {
+  return line.replace(/#.*$/, "").trim().split(/\s+/);
 }
 
 function checkPath(path: string): string {

@@ -5,7 +5,8 @@ import type { AddressRange } from "./address-range.ts";
 import { openWritableDatabase } from "./record-database.ts";
 import { RecordError } from "./record-error.ts";
 import { toEventRow } from "./recorded-event.ts";
-import type { EventRow, RecordedEvent } from "./recorded-event.ts";
+import type { EventRow } from "./recorded-event.ts";
+import type { LoginEvent } from "../agent/login-event.ts";
 import { createSessionPairing } from "./session-pairing.ts";
 
 /** Amounts to add to the stored counters, by name (`accepted`, `rejected.not-json`, ...). */
@@ -101,7 +102,7 @@ export class LoginRecord {
   /** The database file. */
   readonly path: string;
   readonly #db: Database;
-  readonly #append: (events: readonly RecordedEvent[], deltas: CounterDeltas) => void;
+  readonly #append: (events: readonly LoginEvent[], deltas: CounterDeltas) => void;
   #isClosed = false;
 
   /** Takes over an open, upgraded database; `openRecord()` is the way to get one. */
@@ -112,7 +113,7 @@ export class LoginRecord {
     const insertEvent = db.query<unknown, EventRow>(INSERT_EVENT);
     const addCounter = db.query<unknown, { name: string; delta: number }>(ADD_COUNTER);
     const pair = createSessionPairing(db);
-    const append = db.transaction((events: readonly RecordedEvent[], deltas: CounterDeltas) => {
+    const append = db.transaction((events: readonly LoginEvent[], deltas: CounterDeltas) => {
       for (const event of events) {
         const { lastInsertRowid } = insertEvent.run(toEventRow(event));
         pair(event, Number(lastInsertRowid));
@@ -168,7 +169,7 @@ export class LoginRecord {
    *
    * @throws {RecordError} `write-failed` when the state cannot be written.
    */
-  noteAlertState(event: RecordedEvent, state: AlertState): void {
+  noteAlertState(event: LoginEvent, state: AlertState): void {
     try {
       const row = this.#db
         .query<{ id: number }, [number, number, string, string]>(FIND_EVENT)
@@ -211,7 +212,7 @@ export class LoginRecord {
    *
    * @throws {RecordError} `write-failed`; then nothing of the batch was kept.
    */
-  appendBatch(events: readonly RecordedEvent[], counterDeltas: CounterDeltas = {}): void {
+  appendBatch(events: readonly LoginEvent[], counterDeltas: CounterDeltas = {}): void {
     try {
       this.#append(events, counterDeltas);
     } catch (error) {

@@ -1,8 +1,5 @@
 import type { LoginEvent } from "../agent/login-event.ts";
 
-/** An accepted event as the record takes it: the agent's event, `late` included. */
-export type RecordedEvent = LoginEvent;
-
 /** How a login authenticated, summed up for the columns `logins` shows. */
 export interface AuthSummary {
   /** Every step's method in order, joined by commas: `publickey,password`. */
@@ -20,7 +17,7 @@ export type EventRow = Record<string, string | number | null>;
  * Sums up an event's authentication steps: all methods, and the key of the first step that
  * used one (with OpenSSH, the publickey step).
  */
-export function summarizeAuth(event: RecordedEvent): AuthSummary {
+export function summarizeAuth(event: LoginEvent): AuthSummary {
   const steps = event.auth ?? [];
   const keyStep = steps.find(
     (step) => step.fingerprint !== undefined || step.keyType !== undefined,
@@ -33,7 +30,7 @@ export function summarizeAuth(event: RecordedEvent): AuthSummary {
 }
 
 /** The values of an event's row in `events`, for the insert statement's named parameters. */
-export function toEventRow(event: RecordedEvent): EventRow {
+export function toEventRow(event: LoginEvent): EventRow {
   const auth = summarizeAuth(event);
   return {
     received_at: event.receivedAt,

@@ -2,7 +2,7 @@ import type { Database } from "bun:sqlite";
 import * as v from "valibot";
 import { addressKey } from "./address-range.ts";
 import { summarizeAuth } from "./recorded-event.ts";
-import type { RecordedEvent } from "./recorded-event.ts";
+import type { LoginEvent } from "../agent/login-event.ts";
 
 /**
  * The same connection: sshd reuses pids, so a session id alone is not enough; the user, and
@@ -87,7 +87,7 @@ type Update = Record<string, string | number | null>;
  *
  * Times are the hook's. The caller runs this inside the transaction that inserted the event.
  */
-export type SessionPairing = (event: RecordedEvent, eventId: number) => void;
+export type SessionPairing = (event: LoginEvent, eventId: number) => void;
 
 /** Prepares the statements that pair events into sessions on `db`. */
 export function createSessionPairing(db: Database): SessionPairing {
@@ -103,7 +103,7 @@ export function createSessionPairing(db: Database): SessionPairing {
     return row === null ? undefined : v.parse(FoundSchema, row).id;
   }
 
-  function pairOpen(event: RecordedEvent, eventId: number): void {
+  function pairOpen(event: LoginEvent, eventId: number): void {
     const at = event.timestamp;
     const unopened =
       event.sessionId === undefined
@@ -128,7 +128,7 @@ export function createSessionPairing(db: Database): SessionPairing {
     });
   }
 
-  function pairClose(event: RecordedEvent, eventId: number): void {
+  function pairClose(event: LoginEvent, eventId: number): void {
     const at = event.timestamp;
     const bindings = { ...connectionBindings(event), at };
     const open =
@@ -157,7 +157,7 @@ export function createSessionPairing(db: Database): SessionPairing {
   };
 }
 
-function connectionBindings(event: RecordedEvent): ConnectionBindings {
+function connectionBindings(event: LoginEvent): ConnectionBindings {
   return {
     session_id: event.sessionId ?? null,
     username: event.username,
@@ -167,7 +167,7 @@ function connectionBindings(event: RecordedEvent): ConnectionBindings {
 }
 
 /** Every column of a new session, with no start, no end and no event ids yet. */
-function sessionBindings(event: RecordedEvent): SessionBindings {
+function sessionBindings(event: LoginEvent): SessionBindings {
   const auth = summarizeAuth(event);
   return {
     ...connectionBindings(event),

@@ -4,7 +4,7 @@ import { openRecord } from "../../src/record/login-record.ts";
 import { PAIRING_LOOKUPS } from "../../src/record/session-pairing.ts";
 import { queryLogins } from "../../src/record/login-query.ts";
 import type { LoginSession } from "../../src/record/login-query.ts";
-import type { RecordedEvent } from "../../src/record/recorded-event.ts";
+import type { LoginEvent } from "../../src/agent/login-event.ts";
 import {
   BASE_TIME,
   cleanupDatabases,
@@ -17,7 +17,7 @@ import {
 afterEach(() => cleanupDatabases());
 
 /** Appends each batch in turn to a fresh record, then reads every session, oldest first. */
-function sessionsAfter(...batches: RecordedEvent[][]): LoginSession[] {
+function sessionsAfter(...batches: LoginEvent[][]): LoginSession[] {
   const path = makeDatabasePath();
   const record = openRecord(path);
   for (const batch of batches) record.appendBatch(batch);

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import * as v from "valibot";
 import { parseAddressRange } from "../../src/record/address-range.ts";
 import type { AddressRange } from "../../src/record/address-range.ts";
-import type { RecordedEvent } from "../../src/record/recorded-event.ts";
+import type { LoginEvent } from "../../src/agent/login-event.ts";
 
 /** 2024-06-03T12:00:00Z, the time the tests' events happen around. */
 export const BASE_TIME = Date.UTC(2024, 5, 3, 12, 0, 0);
@@ -34,7 +34,7 @@ export function cleanupDatabases(): void {
 }
 
 /** An accepted open of root's session 4242 from 203.0.113.7 port 50022, with `changes`. */
-export function loginEvent(changes: Partial<RecordedEvent> = {}): RecordedEvent {
+export function loginEvent(changes: Partial<LoginEvent> = {}): LoginEvent {
   return {
     v: 1,
     type: "open",
@@ -57,7 +57,7 @@ export function loginEvent(changes: Partial<RecordedEvent> = {}): RecordedEvent 
 }
 
 /** The close that ends `open` after `afterMs`. */
-export function closeOf(open: RecordedEvent, afterMs: number): RecordedEvent {
+export function closeOf(open: LoginEvent, afterMs: number): LoginEvent {
   return {
     ...open,
     type: "close",
